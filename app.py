@@ -1,0 +1,5 @@
+"""Streamlit entry point: `streamlit run app.py` (or `make run`). All logic lives in `thrive`."""
+
+from thrive.page import main
+
+main()

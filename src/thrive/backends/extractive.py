@@ -1,0 +1,158 @@
+"""The offline coach: grounded, cited answers composed from the guide's own sentences.
+
+No model writes anything here. The backend picks, for this question and this person, the
+guide sentences that fit best (by embedding similarity) from the retrieved passages and lays
+them out as coaching: what puts your work at risk, what to do about it, your next step.
+Only the short connecting phrases are Thrive's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from thrive import embeddings
+from thrive.backends.base import Backend
+from thrive.backends.registry import register
+from thrive.schema import AnswerRequest, Passage
+from thrive.settings import Settings
+
+_LABEL = re.compile(r"^(?:The Threat|Strategy|Examples?)\s*:\s*", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_ACTION_QUESTION = re.compile(
+    r"\b(what (should|can|do) i do|how (do|can|should) i|what steps|next step|strateg|advice|"
+    r"adapt|stand out|protect|prepare|respond)\b",
+    re.I,
+)
+_vector_cache: dict[str, np.ndarray] = {}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    passage: Passage
+    is_example: bool
+
+
+def split_sentences(passage: Passage) -> list[Sentence]:
+    """The passage's sentences, without the guide's "The Threat:"-style labels."""
+    sentences = []
+    in_examples = False
+    for line in passage.text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if re.match(r"^Examples?\s*:?\s*$", line, re.I):
+            in_examples = True
+            continue
+        if re.match(r"^(The Threat|Strategy)\s*:", line, re.I):
+            in_examples = False
+        line = _LABEL.sub("", line)
+        for piece in _SENTENCE_END.split(line):
+            piece = piece.strip()
+            if len(piece.split()) >= 4:
+                sentences.append(Sentence(piece, passage, in_examples))
+    return sentences
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    """Sentence embeddings, cached: the guide's sentences are few and asked about often."""
+    missing = [t for t in dict.fromkeys(texts) if t not in _vector_cache]
+    if missing:
+        for text, vector in zip(missing, embeddings.encode(missing), strict=True):
+            _vector_cache[text] = vector
+    return np.stack([_vector_cache[t] for t in texts])
+
+
+def _ranked(sentences: list[Sentence], query: np.ndarray) -> list[Sentence]:
+    if not sentences:
+        return []
+    scores = _vectors([s.text for s in sentences]) @ query
+    order = np.argsort(-scores, kind="stable")
+    return [sentences[i] for i in order]
+
+
+def _cite(sentence: Sentence) -> str:
+    text = sentence.text.rstrip()
+    if text.rstrip("\"'”)")[-1:] not in (".", "!", "?"):
+        text += "."
+    return f"{text} [{sentence.passage.section_id}]"
+
+
+def compose(request: AnswerRequest) -> str:
+    """The whole answer as Markdown, every line but the connecting phrases from the guide."""
+    profile = request.profile
+    query_text = " ".join([request.question, profile.as_query()]).strip()
+    query = embeddings.encode([query_text])[0]
+    by_kind: dict[str, list[Passage]] = {}
+    for passage in request.passages:
+        by_kind.setdefault(passage.kind, []).append(passage)
+
+    used: set[str] = set()
+
+    def best(kind: str, n_passages: int, examples: bool) -> list[str]:
+        lines = []
+        for passage in by_kind.get(kind, [])[:n_passages]:
+            ranked = [s for s in _ranked(split_sentences(passage), query) if s.text not in used]
+            claims = [s for s in ranked if not s.is_example]
+            samples = [s for s in ranked if s.is_example]
+            used.update(s.text for s in (claims[:1] + (samples[:1] if examples else [])))
+            if claims:
+                lines.append(_cite(claims[0]))
+            if examples and samples:
+                lines.append(_cite(samples[0]))
+        return lines
+
+    work = profile.work()
+    if work:
+        opening = (
+            f"You told me you work in {', '.join(work[:3])}. Here is how the guide applies to you."
+        )
+    else:
+        opening = "Here is what the guide says about this."
+    risks = best("threat", 2, examples=True)
+    moves = best("strategy", 2, examples=True)
+    risk_part = "**What puts your work at risk**\n" + "\n".join(f"- {r}" for r in risks)
+    move_part = "**What to do about it**\n" + "\n".join(f"- {m}" for m in moves)
+    # "What should I do ...?" gets the strategies first; "am I at risk?" the threats.
+    wants_action = bool(_ACTION_QUESTION.search(request.question))
+    ordered = (
+        [(moves, move_part), (risks, risk_part)]
+        if wants_action
+        else [(risks, risk_part), (moves, move_part)]
+    )
+    parts = [opening, *(part for lines, part in ordered if lines)]
+    step = best("action", 1, examples=False)
+    if not step and by_kind.get("strategy"):
+        # No action step was retrieved: the best concrete example of a strategy stands in.
+        examples = [
+            s
+            for p in by_kind["strategy"]
+            for s in split_sentences(p)
+            if s.is_example and s.text not in used
+        ]
+        step = [_cite(s) for s in _ranked(examples, query)[:1]]
+    if step:
+        parts.append("**Your next step this month**\n- " + step[0])
+    if not (risks or moves or step):
+        general = [s for p in request.passages[:3] for s in split_sentences(p)]
+        parts.append("\n".join(f"- {_cite(s)}" for s in _ranked(general, query)[:3]))
+    return "\n\n".join(parts)
+
+
+class ExtractiveBackend(Backend):
+    name = "extractive"
+    generative = False
+
+    def stream(self, request: AnswerRequest) -> Iterator[str]:
+        text = compose(request)
+        # Word by word, so the page and the terminal show the answer as it forms.
+        yield from re.findall(r"\S+\s*|\s+", text)
+
+
+@register("extractive")
+def _extractive(model: str, settings: Settings) -> Backend:
+    return ExtractiveBackend()

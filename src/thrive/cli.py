@@ -1,0 +1,232 @@
+"""The `thrive` command line. A thin face: every command calls the package."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from thrive.errors import InputError, ThriveError
+from thrive.schema import Profile
+from thrive.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Thrive: coaching for freelancers facing generative AI, grounded in a guide.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+LlmOption = Annotated[
+    str | None,
+    typer.Option(
+        "--llm",
+        help="Backend: auto, extractive, "
+        "openai:<model>, openai-compatible:<model>, "
+        "llamacpp:<path.gguf>. Default: THRIVE_LLM.",
+    ),
+]
+ProfileOption = Annotated[Path | None, typer.Option("--profile", help="A profile JSON file.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def fail(err: Exception, code: int = 1) -> typer.Exit:
+    """Print a user-facing error (what happened, what to do) and exit."""
+    err_console.print(f"[bold red]Error:[/] {err}", highlight=False)
+    return typer.Exit(code)
+
+
+def read_profile(path: Path | None) -> Profile:
+    if path is None:
+        return Profile()
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except OSError as err:
+        raise InputError(
+            f"Cannot read the profile file {path}: {err.strerror}.", fix="Check the path."
+        ) from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(
+            f"The profile file {path} is not valid JSON ({err}).",
+            fix='Write it like {"skills": ["copywriting"], "goals": "..."}.',
+        ) from err
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"The profile file {path} must hold a JSON object.",
+            fix='Write it like {"skills": ["copywriting"]}.',
+        )
+    try:
+        return Profile.model_validate(raw)
+    except ValueError as err:
+        raise InputError(
+            f"The profile file {path} has invalid fields: {err}",
+            fix="See the profile format in the README.",
+        ) from err
+
+
+def settings_for(llm: str | None = None) -> Settings:
+    return load_settings(llm=llm)
+
+
+@app.command()
+def ingest(
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Re-embed everything into a fresh collection (a broken store is moved aside).",
+        ),
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another ingest.")] = 120.0,
+) -> None:
+    """Embed the guide(s) in corpus/ into the vector store (only what changed)."""
+    from thrive.ingest import ingest as run_ingest
+
+    settings = settings_for()
+    with Progress(
+        TextColumn("[bold]Embedding chunks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("embed", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        def waiting() -> None:
+            err_console.print(f"Another ingest is running; waiting up to {wait:.0f} s for it...")
+
+        try:
+            report = run_ingest(
+                settings, rebuild=rebuild, progress=progress, wait_s=wait, on_wait=waiting
+            )
+        except ThriveError as err:
+            raise fail(err) from err
+    where = settings.chroma_url or str(settings.vectorstore_dir)
+    if report.moved_aside:
+        console.print(f"The broken store was moved to {report.moved_aside}.")
+    console.print(
+        f"Indexed {report.added + report.updated + report.unchanged} chunks into {where}: "
+        f"{report.added} added, {report.updated} updated, {report.deleted} deleted, "
+        f"{report.unchanged} unchanged{' (full rebuild)' if report.rebuilt else ''} "
+        f"in {report.seconds:.1f} s."
+    )
+
+
+def _coach(llm: str | None, fallback: bool = False) -> Any:
+    """A coach whose backend is built now, so a bad --llm is reported before any question."""
+    from thrive.coach import Coach
+
+    coach = Coach.from_settings(settings_for(llm), fallback=fallback)
+    try:
+        coach.backend  # noqa: B018 - building it checks keys, URLs and model files
+    except ThriveError as err:
+        raise fail(err) from err
+    return coach
+
+
+def _print_answer(answer: Any) -> None:
+    if answer.notice:
+        err_console.print(f"[yellow]{answer.notice}[/]")
+    if answer.citations:
+        console.print("[bold]Sources[/]")
+        for c in answer.citations:
+            console.print(
+                f"  [cyan][{c.section_id}][/] {c.title}: [dim]{c.snippet}[/]", highlight=False
+            )
+    console.print(f"[dim]Answered by {answer.backend} in {answer.latency_ms:.0f} ms.[/]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    json_out: JsonOption = False,
+    profile: ProfileOption = None,
+    llm: LlmOption = None,
+) -> None:
+    """Ask the coach one question."""
+    coach = _coach(llm)
+    try:
+        user = read_profile(profile)
+        if json_out:
+            answer = coach.ask(question, profile=user)
+            typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+            return
+        stream = coach.stream(question, profile=user)
+        for piece in stream:
+            console.print(piece, end="", markup=False, highlight=False)
+        console.print()
+        _print_answer(stream.answer)
+    except ThriveError as err:
+        raise fail(err) from err
+
+
+@app.command()
+def chat(profile: ProfileOption = None, llm: LlmOption = None) -> None:
+    """A conversation in the terminal. Empty line or Ctrl-D to quit."""
+    coach = _coach(llm)
+    try:
+        user = read_profile(profile)
+    except ThriveError as err:
+        raise fail(err) from err
+    history: list[dict[str, str]] = []
+    console.print("[bold]Thrive[/] — tell me about your freelance work. Empty line to quit.")
+    while True:
+        try:
+            question = console.input("[bold green]you>[/] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            stream = coach.stream(question, profile=user, history=history)
+            text = "".join(stream)
+        except ThriveError as err:
+            err_console.print(f"[bold red]Error:[/] {err}", highlight=False)
+            continue
+        console.print(Markdown(text))
+        _print_answer(stream.answer)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": text}]
+
+
+@app.command("app")
+def run_app(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
+) -> None:
+    """Start the chat page (Streamlit) on 127.0.0.1."""
+    page = Path(__file__).resolve().parents[2] / "app.py"
+    if not page.is_file():
+        page = Path(__file__).with_name("app_entry.py")
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(page),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.headless",
+        "true" if headless else "false",
+    ]
+    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,181 @@
+"""`Coach`: the one object the page, the CLI and Python callers use."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from thrive.backends import Backend, create_backend
+from thrive.backends.extractive import ExtractiveBackend
+from thrive.chain import (
+    Prepared,
+    build_prepare_chain,
+    citations_for,
+    filter_citations,
+    tidy,
+)
+from thrive.errors import BackendUnavailable, ConfigurationError
+from thrive.retrieval import GuideSearcher, SearchResult
+from thrive.schema import Answer, Profile, as_profile
+from thrive.settings import Settings, load_settings
+
+FALLBACK_NOTICE = (
+    "The configured LLM ({backend}) failed: {error} The offline coach answered instead."
+)
+
+
+class AnswerStream:
+    """Iterate for the answer's text as it forms; `.answer` is the full `Answer` afterwards."""
+
+    def __init__(self, tokens: Iterator[str]) -> None:
+        self._tokens = tokens
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self._tokens
+
+
+class Coach:
+    """Grounded coaching from the guide. Build one with `Coach.from_settings()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend | None = None,
+        *,
+        searcher: GuideSearcher | None = None,
+        fallback: bool = False,
+    ) -> None:
+        self.settings = settings
+        self._backend = backend
+        self._searcher = searcher
+        self.fallback = fallback
+        self._prepare = build_prepare_chain(
+            self._search, settings.max_input_chars, settings.max_answer_tokens
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        llm: str | None = None,
+        fallback: bool = False,
+        **overrides: Any,
+    ) -> Coach:
+        settings = settings or load_settings(**overrides)
+        if llm:
+            settings = settings.model_copy(update={"llm": llm})
+        return cls(settings, fallback=fallback)
+
+    # -- parts, loaded on first use --------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = create_backend(self.settings.llm, self.settings)
+        return self._backend
+
+    @property
+    def searcher(self) -> GuideSearcher:
+        if self._searcher is None:
+            self._searcher = GuideSearcher.open(self.settings)
+        return self._searcher
+
+    def _search(self, query: str, profile: Profile) -> SearchResult:
+        return self.searcher.search(query, profile_text=profile.as_query(), k=self.settings.top_k)
+
+    def search(
+        self, query: str, profile: Profile | dict[str, Any] | None = None, k: int | None = None
+    ) -> SearchResult:
+        return self.searcher.search(
+            query, profile_text=as_profile(profile).as_query(), k=k or self.settings.top_k
+        )
+
+    # -- answering -------------------------------------------------------------------------
+
+    def prepare(
+        self,
+        question: str,
+        profile: Profile | dict[str, Any] | None = None,
+        history: list[dict[str, str]] | None = None,
+    ) -> Prepared:
+        return self._prepare.invoke(
+            {"question": question, "profile": as_profile(profile), "history": history or []}
+        )
+
+    def stream(
+        self,
+        question: str,
+        profile: Profile | dict[str, Any] | None = None,
+        history: list[dict[str, str]] | None = None,
+    ) -> AnswerStream:
+        """Tokens of the answer; the finished `Answer` is on `.answer` once iterated."""
+        started = time.perf_counter()
+        prepared = self.prepare(question, profile, history)  # raises InputError early
+        stream = AnswerStream(iter(()))
+        stream._tokens = self._generate(prepared, stream, started)
+        return stream
+
+    def ask(
+        self,
+        question: str,
+        profile: Profile | dict[str, Any] | None = None,
+        history: list[dict[str, str]] | None = None,
+    ) -> Answer:
+        stream = self.stream(question, profile, history)
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        return stream.answer
+
+    def _generate(self, prepared: Prepared, out: AnswerStream, started: float) -> Iterator[str]:
+        if prepared.refusal is not None:
+            yield prepared.refusal
+            out.answer = Answer(
+                prepared.refusal,
+                [],
+                prepared.retrieved,
+                True,
+                self._backend_name(),
+                latency_ms=_ms(started),
+            )
+            return
+        assert prepared.request is not None
+        allowed = set(prepared.retrieved)
+        pieces: list[str] = []
+        notice = ""
+        backend = None
+        try:
+            backend = self.backend
+            for piece in filter_citations(backend.stream(prepared.request), allowed):
+                pieces.append(piece)
+                yield piece
+        except (BackendUnavailable, ConfigurationError) as err:
+            if not self.fallback or pieces:
+                raise
+            failed = backend.name if backend else self.settings.llm
+            notice = FALLBACK_NOTICE.format(backend=failed, error=err)
+            backend = ExtractiveBackend()
+            for piece in filter_citations(backend.stream(prepared.request), allowed):
+                pieces.append(piece)
+                yield piece
+        text = tidy("".join(pieces))
+        out.answer = Answer(
+            text,
+            citations_for(text, prepared.passages),
+            prepared.retrieved,
+            False,
+            backend.name,
+            notice=notice,
+            latency_ms=_ms(started),
+            passages=prepared.passages,
+        )
+
+    def _backend_name(self) -> str:
+        return self._backend.name if self._backend else self.settings.llm
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,303 @@
+"""Reading guides from `corpus/`: Markdown with YAML front matter, into sections and chunks.
+
+The bundled guide has a known shape (threats, strategies, action steps, summary) and gets
+the fixed section ids of DESIGN.md. Any other Markdown file gets slug ids from its headings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import frontmatter
+from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+from thrive.errors import CorpusError
+
+KINDS = ("overview", "threat", "strategy", "action", "summary", "section")
+# Bumped when parsing or chunking changes, so that every chunk hash changes with it.
+PARSER_VERSION = "1"
+MAX_FILE_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class Section:
+    """One citable part of a guide: a threat, a strategy, an action step, ..."""
+
+    section_id: str
+    title: str
+    kind: str
+    source: str
+    text: str  # Markdown as written in the guide, for showing the passage to the user
+    doc_title: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a section small enough to embed; `text` is what is embedded and searched."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, str | int] = field(hash=False)
+
+    @property
+    def section_id(self) -> str:
+        return str(self.metadata["section_id"])
+
+    @property
+    def content_hash(self) -> str:
+        return str(self.metadata["content_hash"])
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].strip("-") or "section"
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown to readable plain text: no emphasis marks, bullets or Kramdown tags."""
+    text = re.sub(r"\{:[^}]*\}", "", markdown)
+    text = re.sub(r"^\s*(?:[*+-]|\d+\.)\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", text)
+    text = re.sub(r"^#+\s*", "", text, flags=re.MULTILINE)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r"\n\s*\n+", "\n", text)
+    return text.strip()
+
+
+# --- the bundled guide's shape ---------------------------------------------------------------
+
+_GROUPS = (  # heading pattern -> kind of the items listed under it
+    (re.compile(r"understanding the threats", re.I), "threat"),
+    (re.compile(r"strateg", re.I), "strategy"),
+    (re.compile(r"action steps", re.I), "action"),
+    (re.compile(r"in summary", re.I), "summary"),
+)
+_BULLET_ITEM = re.compile(r"^\*\s+\*\*(\d+)\.\s*(.+?):?\*\*\s*$")
+_NUMBERED_ITEM = re.compile(r"^(\d+)\.\s+\*\*(.+?):?\*\*:?\s*(.*)$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
+
+
+def _group_of(heading: str) -> str | None:
+    for pattern, kind in _GROUPS:
+        if pattern.search(heading):
+            return kind
+    return None
+
+
+def _is_structured_guide(body: str) -> bool:
+    headings = [m.group(2) for m in map(_HEADING.match, body.splitlines()) if m]
+    kinds = {_group_of(h) for h in headings}
+    return {"threat", "strategy", "action"} <= kinds
+
+
+def _parse_structured(body: str, source: str, doc_title: str) -> list[Section]:
+    """Walk the guide line by line: group headings switch the kind, numbered items open
+    sections. Text before the first threat is the overview; group intros join it."""
+    sections: list[Section] = []
+    current: dict[str, object] | None = None
+    overview: list[str] = []
+    group: str | None = None
+    counters = {"threat": 0, "strategy": 0, "action": 0}
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            lines = current["lines"]
+            assert isinstance(lines, list)
+            sections.append(
+                Section(
+                    section_id=str(current["id"]),
+                    title=str(current["title"]),
+                    kind=str(current["kind"]),
+                    source=source,
+                    text="\n".join(lines).strip(),
+                    doc_title=doc_title,
+                )
+            )
+        current = None
+
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            kind = _group_of(heading.group(2))
+            if kind is not None:
+                close()
+                group = kind
+                if kind == "summary":
+                    # 'In Summary, "<guide title>" =  Adaptability ... are Key:'
+                    title = heading.group(2).split("=")[-1].strip(' :"')
+                    current = {
+                        "id": "summary",
+                        "title": f"In summary: {title}",
+                        "kind": "summary",
+                        "lines": [],
+                    }
+                continue
+        item = None
+        if group in ("threat", "strategy"):
+            item = _BULLET_ITEM.match(line)
+            rest = ""
+        elif group == "action":
+            item = _NUMBERED_ITEM.match(line)
+            rest = item.group(3) if item else ""
+        if item and group is not None:
+            close()
+            counters[group] += 1
+            current = {
+                "id": f"{group}-{counters[group]}",
+                "title": item.group(2).strip(),
+                "kind": group,
+                "lines": [rest] if rest else [],
+            }
+            continue
+        if current is not None:
+            lines = current["lines"]
+            assert isinstance(lines, list)
+            lines.append(line)
+        elif not line.strip().startswith(("* TOC", "{:toc}")):
+            overview.append(line)
+    close()
+    intro = "\n".join(overview).strip()
+    title_match = re.search(r"^#+\s*(.+)$", intro, re.MULTILINE)
+    overview_title = title_match.group(1).strip() if title_match else doc_title
+    if title_match:  # the title is kept apart, not repeated in the text
+        intro = (intro[: title_match.start()] + intro[title_match.end() :]).strip()
+    return [Section("overview", overview_title, "overview", source, intro, doc_title), *sections]
+
+
+def _parse_generic(body: str, source: str, doc_title: str, taken: set[str]) -> list[Section]:
+    splitter = MarkdownHeaderTextSplitter(
+        headers_to_split_on=[("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")],
+        strip_headers=True,
+    )
+    sections = []
+    for doc in splitter.split_text(body):
+        text = doc.page_content.strip()
+        if not text:
+            continue
+        title = next(
+            (doc.metadata[h] for h in ("h4", "h3", "h2", "h1") if h in doc.metadata),
+            doc_title or Path(source).stem,
+        )
+        base = slugify(title)
+        section_id, n = base, 2
+        while section_id in taken:
+            section_id, n = f"{base}-{n}", n + 1
+        taken.add(section_id)
+        sections.append(Section(section_id, title, "section", source, text, doc_title))
+    return sections
+
+
+def read_guide(path: Path, taken: set[str] | None = None) -> list[Section]:
+    """Parse one Markdown guide into sections. `taken` holds ids already used in the corpus."""
+    taken = set() if taken is None else taken
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise CorpusError(
+            f"Cannot read {path}: {err.strerror}.", fix="Check the file's permissions."
+        ) from err
+    if len(raw) > MAX_FILE_BYTES:
+        raise CorpusError(
+            f"{path} is {len(raw) // 1_000_000} MB; guides are limited to 5 MB.",
+            fix="Split it into smaller Markdown files.",
+        )
+    if b"\x00" in raw:
+        raise CorpusError(
+            f"{path} looks binary, not Markdown.",
+            fix="Remove it from corpus/ or convert it to Markdown.",
+        )
+    try:
+        post = frontmatter.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise CorpusError(f"{path} is not UTF-8 text.", fix="Save it as UTF-8.") from err
+    except Exception as err:  # yaml raises several types for bad front matter
+        raise CorpusError(
+            f"{path} has malformed YAML front matter: {err}",
+            fix="Fix or remove the block between the --- lines.",
+        ) from err
+    doc_title = str(post.metadata.get("title") or path.stem)
+    source = path.name
+    if _is_structured_guide(post.content) and not taken & {"overview", "threat-1"}:
+        sections = _parse_structured(post.content, source, doc_title)
+        taken.update(s.section_id for s in sections)
+        return sections
+    return _parse_generic(post.content, source, doc_title, taken)
+
+
+def guide_files(corpus_dir: Path) -> list[Path]:
+    """Markdown files in the corpus; the bundled guide sorts first so it keeps its ids."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(
+            f"The corpus folder {corpus_dir} does not exist.",
+            fix="Create it and put the guide's Markdown in it, or set THRIVE_CORPUS_DIR.",
+        )
+    files = sorted(p for p in corpus_dir.rglob("*.md") if p.is_file())
+    files.sort(key=lambda p: p.name != "genai-threats-and-solutions.md")
+    return files
+
+
+def read_corpus(corpus_dir: Path) -> list[Section]:
+    taken: set[str] = set()
+    sections: list[Section] = []
+    for path in guide_files(corpus_dir):
+        sections.extend(read_guide(path, taken))
+    if not sections:
+        raise CorpusError(
+            f"No guide text found in {corpus_dir}.", fix="Add at least one Markdown (.md) file."
+        )
+    return sections
+
+
+def label_of(section: Section) -> str:
+    """ "Threat 2", "Strategy 5", "Action step 1" for the guide's numbered sections, else ""."""
+    kind, _, number = section.section_id.partition("-")
+    names = {"threat": "Threat", "strategy": "Strategy", "action": "Action step"}
+    if section.kind in names and kind == section.kind and number.isdigit():
+        return f"{names[section.kind]} {number}"
+    return ""
+
+
+def chunk_sections(sections: Iterable[Section], chunk_words: int = 180) -> list[Chunk]:
+    """Split sections into chunks of about `chunk_words` words, each titled with its section
+    (the title makes a short chunk findable by what it is about)."""
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=chunk_words,
+        chunk_overlap=max(10, chunk_words // 8),
+        length_function=lambda s: len(s.split()),
+        separators=["\n\n", "\n", ". ", " "],
+        keep_separator="end",
+    )
+    chunks: list[Chunk] = []
+    for section in sections:
+        body = plain_text(section.text)
+        pieces = splitter.split_text(body) if body else [""]
+        for i, piece in enumerate(pieces):
+            heading = (
+                f"{label_of(section)}: {section.title}" if label_of(section) else section.title
+            )
+            text = f"{heading}. {piece}" if piece else heading
+            digest = hashlib.sha256(
+                f"{PARSER_VERSION}|{chunk_words}|{section.source}|{section.section_id}|{text}".encode()
+            ).hexdigest()[:16]
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{section.section_id}#{i}",
+                    text=text,
+                    metadata={
+                        "section_id": section.section_id,
+                        "section_title": section.title,
+                        "kind": section.kind,
+                        "source": section.source,
+                        "doc_title": section.doc_title,
+                        "chunk_index": i,
+                        "order": len(chunks),
+                        "content_hash": digest,
+                    },
+                )
+            )
+    return chunks

@@ -1,0 +1,183 @@
+"""Hybrid retrieval over the guide: dense (Chroma) and lexical (BM25) fused by reciprocal
+rank fusion, enriched by the user's profile, with an out-of-scope signal.
+
+The lexical index is built once per corpus version and shared by every retriever in the
+process; the dense side is a plain Chroma query on precomputed vectors.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.tokenization import Tokenizer
+from chromadb.api.models.Collection import Collection
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from thrive import embeddings
+from thrive.settings import Settings
+from thrive.store import GuideIndex, StoredChunk, all_chunks, connect
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60  # the constant from Cormack et al. (2009); larger flattens rank differences
+PROFILE_WEIGHT = 0.5  # the question decides; the profile only breaks near-ties
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: StoredChunk
+    score: float  # fused RRF score
+    similarity: float  # cosine similarity of the chunk to the question (dense)
+
+    @property
+    def section_id(self) -> str:
+        return str(self.chunk.metadata.get("section_id", ""))
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    best_similarity: float
+    in_scope: bool
+
+    @property
+    def section_ids(self) -> list[str]:
+        return list(dict.fromkeys(h.section_id for h in self.hits))
+
+
+class LexicalIndex:
+    """BM25 (bm25s, sparse matrices: ~0.3 ms a query at 50k chunks) with English stemming."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"), lower=True)
+        ids = self.tokenizer.tokenize(texts, return_as="ids", show_progress=False)
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(ids, show_progress=False)
+        self.size = len(texts)
+
+    def search(self, query: str, n: int) -> list[tuple[int, float]]:
+        tokens = self.tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
+        )
+        if not tokens or not tokens[0] or self.size == 0:
+            return []
+        docs, scores = self.bm25.retrieve(
+            tokens, k=min(n, self.size), show_progress=False, n_threads=1
+        )
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+class GuideSearcher:
+    """Everything a query needs, loaded once: the collection, its chunks and the BM25 index."""
+
+    _cache: ClassVar[dict[tuple[str, str], GuideSearcher]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self, collection: Collection, chunks: list[StoredChunk], scope_threshold: float = 0.22
+    ) -> None:
+        self.collection = collection
+        self.chunks = chunks
+        self.position = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self.lexical = LexicalIndex([c.text for c in chunks])
+        self.scope_threshold = scope_threshold
+        self.version = str((collection.metadata or {}).get("corpus_version", ""))
+
+    @classmethod
+    def open(cls, settings: Settings) -> GuideSearcher:
+        """The searcher for the active index; reused while the corpus version is unchanged."""
+        collection = GuideIndex(connect(settings), settings.collection).require_active()
+        key = (collection.name, str((collection.metadata or {}).get("corpus_version", "")))
+        with cls._lock:
+            if key not in cls._cache:
+                cls._cache[key] = cls(collection, all_chunks(collection), settings.scope_threshold)
+            return cls._cache[key]
+
+    def section_text(self, section_id: str) -> str:
+        return "\n".join(c.text for c in self.chunks if c.metadata.get("section_id") == section_id)
+
+    def _dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        got = self.collection.query(
+            query_embeddings=[vector], n_results=min(n, len(self.chunks)), include=["distances"]
+        )  # type: ignore[list-item]
+        ids, dists = got["ids"][0], (got["distances"] or [[]])[0]
+        return [
+            (self.position[i], 1.0 - float(d))
+            for i, d in zip(ids, dists, strict=True)
+            if i in self.position
+        ]
+
+    def search(
+        self, question: str, *, profile_text: str = "", k: int = 5, mode: Mode = "hybrid"
+    ) -> SearchResult:
+        """The k best chunks for the question, the profile nudging the order."""
+        if not self.chunks or not question.strip():
+            return SearchResult([], 0.0, False)
+        n = max(4 * k, 20)
+        queries = [question] + ([f"{question} {profile_text}"] if profile_text else [])
+        vectors = embeddings.encode(queries)
+        # The question's own dense run is always made: it carries the scope signal.
+        question_dense = self._dense(vectors[0], n)
+        dense = [question_dense, *(self._dense(v, n) for v in vectors[1:])]
+        dense = dense if mode != "bm25" else []
+        lexical = [self.lexical.search(q, n) for q in queries] if mode != "dense" else []
+
+        fused: dict[int, float] = {}
+        for runs in (dense, lexical):
+            for j, run in enumerate(runs):
+                weight = 1.0 if j == 0 else PROFILE_WEIGHT
+                for rank, (pos, _) in enumerate(run):
+                    fused[pos] = fused.get(pos, 0.0) + weight / (RRF_K + rank + 1)
+        # The scope signal uses the question alone, so a profile cannot make chit-chat relevant.
+        similarity = dict(question_dense)
+        best = max(similarity.values(), default=0.0)
+        order = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        similarity.update(self._similarities(vectors[0], [p for p in order if p not in similarity]))
+        hits = [Hit(self.chunks[p], fused[p], similarity.get(p, 0.0)) for p in order]
+        return SearchResult(hits, best, best >= self.scope_threshold)
+
+    def _similarities(self, vector: np.ndarray, positions: list[int]) -> dict[int, float]:
+        """Similarity of lexical-only hits to the question, from their stored vectors."""
+        if not positions:
+            return {}
+        ids = [self.chunks[p].chunk_id for p in positions]
+        got = self.collection.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
+        stored = np.asarray(got["embeddings"], dtype=np.float32)
+        sims = stored @ vector
+        return {self.position[i]: float(s) for i, s in zip(got["ids"], sims, strict=True)}
+
+
+def to_document(hit: Hit) -> Document:
+    meta: dict[str, Any] = {
+        **hit.chunk.metadata,
+        "chunk_id": hit.chunk.chunk_id,
+        "score": hit.score,
+        "similarity": hit.similarity,
+    }
+    return Document(page_content=hit.chunk.text, metadata=meta, id=hit.chunk.chunk_id)
+
+
+class HybridRetriever(BaseRetriever):
+    """The guide as a LangChain retriever. `invoke(query, k=3)` overrides `k` per call."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: GuideSearcher
+    k: int = 5
+    mode: Mode = "hybrid"
+    profile_text: str = ""
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        result = self.searcher.search(
+            query, profile_text=self.profile_text, k=k or self.k, mode=self.mode
+        )
+        return [to_document(h) for h in result.hits]

@@ -1,0 +1,127 @@
+"""Plain data shared by every layer: the user's profile, passages, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["user", "assistant"]
+
+
+class Profile(BaseModel):
+    """The user's situation. Every field is optional."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    skills: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    experience_years: int | None = Field(default=None, ge=0, le=80)
+    goals: str = ""
+
+    @field_validator("skills", "services", "interests", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        """Accept "a; b, c" as well as a list, and drop blanks and duplicates."""
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [p for chunk in value.split(";") for p in chunk.split(",")]
+        if isinstance(value, list):
+            return list(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
+        return value
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.skills or self.services or self.interests or self.goals or self.experience_years
+        )
+
+    def work(self) -> list[str]:
+        """What the person does: skills then services."""
+        return list(dict.fromkeys([*self.skills, *self.services]))
+
+    def as_query(self) -> str:
+        """Words that describe the person, to enrich retrieval."""
+        return " ".join([*self.work(), *self.interests, self.goals]).strip()
+
+    def describe(self) -> str:
+        parts = []
+        if self.work():
+            parts.append("works in: " + ", ".join(self.work()))
+        if self.interests:
+            parts.append("interests: " + ", ".join(self.interests))
+        if self.experience_years is not None:
+            parts.append(f"{self.experience_years} years of experience")
+        if self.goals:
+            parts.append("goals: " + self.goals)
+        return "; ".join(parts) or "not given"
+
+
+def as_profile(value: Profile | dict[str, Any] | None) -> Profile:
+    if isinstance(value, Profile):
+        return value
+    return Profile.model_validate(value or {})
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved piece of the guide, as a backend sees it."""
+
+    section_id: str
+    title: str
+    kind: str
+    text: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Role
+    content: str
+
+
+@dataclass
+class AnswerRequest:
+    """Everything a backend needs to answer: the chain builds it, the backend consumes it."""
+
+    question: str
+    passages: list[Passage]
+    profile: Profile
+    history: list[Turn]
+    messages: list[tuple[str, str]]  # the full prompt as (role, content), for LLM backends
+    max_tokens: int = 512
+
+
+@dataclass(frozen=True)
+class Citation:
+    section_id: str
+    title: str
+    snippet: str
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation]
+    retrieved: list[str]
+    refused: bool
+    backend: str
+    notice: str = ""  # e.g. "The configured LLM failed; the offline coach answered."
+    latency_ms: float = 0.0
+    passages: list[Passage] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `thrive ask --json` shape fixed in DESIGN.md."""
+        return {
+            "answer": self.text,
+            "backend": self.backend,
+            "refused": self.refused,
+            "citations": [
+                {"section_id": c.section_id, "title": c.title, "snippet": c.snippet}
+                for c in self.citations
+            ],
+            "retrieved": self.retrieved,
+        }

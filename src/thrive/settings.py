@@ -1,0 +1,59 @@
+"""Thrive's settings: one typed object, read once from the environment and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The repository root when running from a checkout (src/thrive/settings.py -> ../..).
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_dir(name: str) -> Path:
+    """`corpus/` and `vectorstore/` beside the package in a checkout, else under the cwd."""
+    in_checkout = _REPO_ROOT / name
+    return in_checkout if (_REPO_ROOT / "pyproject.toml").exists() else Path.cwd() / name
+
+
+class Settings(BaseSettings):
+    """Every knob Thrive has. Environment variables use the prefix `THRIVE_`."""
+
+    model_config = SettingsConfigDict(env_prefix="THRIVE_", extra="ignore")
+
+    llm: str = Field(
+        "auto",
+        description="auto, extractive, openai:<model>, "
+        "openai-compatible:<model>, llamacpp:<path.gguf>",
+    )
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server")
+    gguf: Path | None = Field(None, description="GGUF model for the llamacpp backend")
+    data_dir: Path = Field(Path(".thrive"), description="conversations, profiles, feedback")
+    corpus_dir: Path = Field(default_factory=lambda: _default_dir("corpus"))
+    vectorstore_dir: Path = Field(default_factory=lambda: _default_dir("vectorstore"))
+    collection: str = "thrive-guide"
+    top_k: int = Field(5, ge=1, le=50)
+    # Sections whose best dense similarity to the question is below this are "not about the
+    # guide". Calibrated on the eval set: in-scope questions score >= 0.3, chit-chat < 0.2.
+    scope_threshold: float = 0.22
+    chunk_words: int = Field(180, ge=40, le=2000)
+    max_input_chars: int = Field(4000, ge=100)
+    max_answer_tokens: int = Field(512, ge=16)
+    openai_api_key: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "THRIVE_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "THRIVE_OPENAI_BASE_URL")
+    )
+    request_timeout_s: float = 60.0
+
+    @property
+    def uses_server_store(self) -> bool:
+        return bool(self.chroma_url)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; keyword overrides win (e.g. `llm="extractive"`)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]
