@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from thrive.backends import Backend, create_backend
@@ -19,6 +20,10 @@ from thrive.errors import BackendUnavailable, ConfigurationError
 from thrive.retrieval import GuideSearcher, SearchResult
 from thrive.schema import Answer, Profile, as_profile
 from thrive.settings import Settings, load_settings
+from thrive.tools import ActionPlan, ExposureScorer, NicheSuggestions, SkillExposure
+from thrive.tools import build_plan as _build_plan
+from thrive.tools import suggest_niches as _suggest_niches
+from thrive.tools.guide import Guide, load_guide
 
 FALLBACK_NOTICE = (
     "The configured LLM ({backend}) failed: {error} The offline coach answered instead."
@@ -175,6 +180,40 @@ class Coach:
 
     def _backend_name(self) -> str:
         return self._backend.name if self._backend else self.settings.llm
+
+    # -- coaching tools (thrive.tools): same guide, no vector store needed ----------------
+
+    @property
+    def guide(self) -> Guide:
+        return load_guide(self.settings.corpus_dir)
+
+    def exposure(self, skills: str | Iterable[str]) -> list[SkillExposure]:
+        """Exposure of each skill to GenAI, 0-100 with level and cited sections. The score
+        is deterministic: it is the same with every backend."""
+        return ExposureScorer.for_guide(self.guide).score(skills)
+
+    def niches(self, profile: Profile | dict[str, Any] | None = None) -> NicheSuggestions:
+        """At least three niches for the profile; written by the LLM when one is configured
+        (validated, retried once), else, or on failure, composed offline from the guide."""
+        guide = self.guide
+        scorer = ExposureScorer.for_guide(guide)
+        try:
+            backend: Backend | None = self.backend
+        except (BackendUnavailable, ConfigurationError) as err:
+            if not self.fallback:
+                raise
+            result = _suggest_niches(as_profile(profile), guide, scorer)
+            result.notice = f"The configured LLM failed: {err} The offline coach answered."
+            return result
+        return _suggest_niches(as_profile(profile), guide, scorer, backend)
+
+    def plan(
+        self, profile: Profile | dict[str, Any] | None = None, start: date | None = None
+    ) -> ActionPlan:
+        """The guide's seven action steps as a dated 30-day plan from `start` (today).
+        Ticks are not loaded here: `plan.load_progress(UserData(...))` adds them."""
+        guide = self.guide
+        return _build_plan(as_profile(profile), guide, ExposureScorer.for_guide(guide), start)
 
 
 def _ms(started: float) -> float:

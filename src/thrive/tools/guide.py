@@ -1,0 +1,72 @@
+"""The bundled guide as the coaching tools read it: its sections by id, as plain lines.
+
+The tools read the corpus files directly rather than the vector store: they need whole
+sections in order (every example of a threat, every action step), not the best chunks for
+a query, and they must work before anything has been indexed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from thrive.corpus import Section, guide_files, plain_text, read_corpus
+from thrive.errors import CorpusError
+
+THREATS = tuple(f"threat-{n}" for n in range(1, 6))
+STRATEGIES = tuple(f"strategy-{n}" for n in range(1, 8))
+ACTIONS = tuple(f"action-{n}" for n in range(1, 8))
+_LABEL = re.compile(r"^(?:The Threat|Strategy)\s*:\s*", re.I)
+_EXAMPLES = re.compile(r"^Examples?\s*:?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The sections of the bundled guide the tools need, with their fixed ids."""
+
+    sections: dict[str, Section]
+    fingerprint: tuple[tuple[str, int, int], ...]
+
+    def title(self, section_id: str) -> str:
+        return self.sections[section_id].title
+
+    def lines(self, section_id: str) -> list[str]:
+        """The section as plain lines: no "The Threat:"/"Strategy:" labels, no "Examples:"."""
+        out = []
+        for line in plain_text(self.sections[section_id].text).splitlines():
+            line = line.strip()
+            if line and not _EXAMPLES.match(line):
+                out.append(_LABEL.sub("", line))
+        return out
+
+    def text(self, section_id: str) -> str:
+        return " ".join(self.lines(section_id))
+
+
+_cache: dict[tuple[tuple[str, int, int], ...], Guide] = {}
+_lock = threading.Lock()
+
+
+def _fingerprint(corpus_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    files = guide_files(corpus_dir)
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+def load_guide(corpus_dir: Path) -> Guide:
+    """The guide in `corpus_dir`, parsed once per version of its files."""
+    key = _fingerprint(corpus_dir)
+    with _lock:
+        if key not in _cache:
+            sections = {s.section_id: s for s in read_corpus(corpus_dir)}
+            missing = [i for i in (*THREATS, *STRATEGIES, *ACTIONS) if i not in sections]
+            if missing:
+                raise CorpusError(
+                    f"The coaching tools need the bundled guide's threats, strategies and "
+                    f"action steps, but {corpus_dir} lacks {', '.join(missing[:3])}"
+                    f"{' and more' if len(missing) > 3 else ''}.",
+                    fix="Put genai-threats-and-solutions.md back in the corpus folder.",
+                )
+            _cache[key] = Guide(sections, key)
+        return _cache[key]
