@@ -7,6 +7,7 @@ process; the dense side is a plain Chroma query on precomputed vectors.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -14,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 from bm25s.tokenization import Tokenizer
 from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -26,6 +28,24 @@ from thrive.settings import Settings
 from thrive.store import GuideIndex, StoredChunk, all_chunks, connect
 
 Mode = Literal["hybrid", "dense", "bm25"]
+# Words that make a short question ("Am I at risk?", "What should I do?") about the user's
+# freelance work, so its scope is judged with their profile instead of on its own.
+COACHING_WORDS = frozenset(
+    """
+    risk risky risks safe safer threat threats threatened worry worried future career job jobs
+    work working freelance freelancing freelancer clients client rates rate prices price pay
+    income niche niches plan plans brand portfolio replace replaced replacing ai genai automate
+    automated automation skills skill exposed exposure start next step steps focus learn
+    learning specialise specialize business services service compete competition stand out
+""".split()
+)
+FILLER_WORDS = frozenset(
+    """
+    do does doing should could would can will shall must might may help need needs know think
+    get go make best now first way something anything thing things else really about me my
+    mine myself please tell say suggest give show
+""".split()
+)
 RRF_K = 60  # the constant from Cormack et al. (2009); larger flattens rank differences
 PROFILE_WEIGHT = 0.5  # the question decides; the profile only breaks near-ties
 
@@ -125,8 +145,8 @@ class GuideSearcher:
         vectors = embeddings.encode(queries)
         # The question's own dense run is always made: it carries the scope signal.
         question_dense = self._dense(vectors[0], n)
-        dense = [question_dense, *(self._dense(v, n) for v in vectors[1:])]
-        dense = dense if mode != "bm25" else []
+        dense_runs = [question_dense, *(self._dense(v, n) for v in vectors[1:])]
+        dense = dense_runs if mode != "bm25" else []
         lexical = [self.lexical.search(q, n) for q in queries] if mode != "dense" else []
 
         fused: dict[int, float] = {}
@@ -138,10 +158,38 @@ class GuideSearcher:
         # The scope signal uses the question alone, so a profile cannot make chit-chat relevant.
         similarity = dict(question_dense)
         best = max(similarity.values(), default=0.0)
-        order = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        in_scope = best >= self.scope_threshold or self._coaching_question(
+            question, dense_runs[1] if profile_text else None
+        )
+        # One hit per section (its best chunk): k distinct passages say more than k
+        # fragments of the same one, and citations are per section anyway.
+        order, seen = [], set()
+        for p in sorted(fused, key=lambda p: (-fused[p], p)):
+            section = self.chunks[p].metadata.get("section_id")
+            if section not in seen:
+                seen.add(section)
+                order.append(p)
+            if len(order) == k:
+                break
         similarity.update(self._similarities(vectors[0], [p for p in order if p not in similarity]))
         hits = [Hit(self.chunks[p], fused[p], similarity.get(p, 0.0)) for p in order]
-        return SearchResult(hits, best, best >= self.scope_threshold)
+        return SearchResult(hits, best, in_scope)
+
+    def _coaching_question(
+        self, question: str, profile_run: list[tuple[int, float]] | None
+    ) -> bool:
+        """A short question with no topic but the user's own work is in scope: with a profile
+        when question plus profile fits the guide, without one when it names coaching words."""
+        words = {
+            w
+            for w in re.findall(r"[a-z]+", question.lower())
+            if w not in STOPWORDS_EN_PLUS and w not in FILLER_WORDS
+        }
+        if not words <= COACHING_WORDS:
+            return False  # it has a topic of its own (lasagna, jokes): judged on that alone
+        if profile_run is not None:
+            return max((s for _, s in profile_run), default=0.0) >= self.scope_threshold
+        return bool(words)
 
     def _similarities(self, vector: np.ndarray, positions: list[int]) -> dict[int, float]:
         """Similarity of lexical-only hits to the question, from their stored vectors."""

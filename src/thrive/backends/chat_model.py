@@ -61,7 +61,12 @@ def _chat_openai(model: str, settings: Settings, **kwargs: Any) -> BaseChatModel
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
-        model=model, timeout=settings.request_timeout_s, max_retries=1, streaming=True, **kwargs
+        model=model,
+        timeout=settings.request_timeout_s,
+        max_retries=1,
+        streaming=True,
+        stream_usage=True,
+        **kwargs,
     )
 
 

