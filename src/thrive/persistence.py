@@ -161,6 +161,11 @@ class UserData:
             db.execute("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
                        (message_id, int(score), comment[:2000], time.time()))
 
+    def clear_feedback(self, message_id: str) -> None:
+        """Forget the feedback on one answer (the user took their thumbs back)."""
+        with self._connect() as db:
+            db.execute("DELETE FROM feedback WHERE message_id = ?", (message_id,))
+
     def export_markdown(self, conversation_id: str) -> str:
         convs = {c.id: c for c in self.conversations()}
         title = convs[conversation_id].title if conversation_id in convs else "Conversation"

@@ -9,7 +9,7 @@ Only the short connecting phrases are Thrive's own words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +65,15 @@ def _vectors(texts: list[str]) -> np.ndarray:
         for text, vector in zip(missing, embeddings.encode(missing), strict=True):
             _vector_cache[text] = vector
     return np.stack([_vector_cache[t] for t in texts])
+
+
+def prefetch(passages: Iterable[Passage]) -> int:
+    """Embed the passages' sentences ahead of time (the page does it for the whole guide
+    while the user types), so composing an answer only embeds the question. Returns how
+    many sentences are cached."""
+    for passage in passages:  # a passage at a time: small batches, as answers make them
+        _vectors([s.text for s in split_sentences(passage)])
+    return len(_vector_cache)
 
 
 def _ranked(sentences: list[Sentence], query: np.ndarray) -> list[Sentence]:

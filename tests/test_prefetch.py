@@ -1,0 +1,17 @@
+"""The page's warm-up: the offline coach's sentence vectors computed ahead of time."""
+
+from __future__ import annotations
+
+from thrive.backends import extractive
+from thrive.chain import passage_of
+from thrive.coach import Coach
+from thrive.retrieval import Hit
+
+
+def test_prefetched_guide_leaves_nothing_to_embed_but_the_question(coach: Coach) -> None:
+    passages = [passage_of(Hit(c, 0.0, 0.0)) for c in coach.searcher.chunks]
+    cached = extractive.prefetch(passages)
+    assert cached >= sum(len(extractive.split_sentences(p)) for p in passages) > 50
+    answer = coach.ask("I write blog posts. Am I at risk?", profile={"skills": ["copywriting"]})
+    assert answer.citations
+    assert len(extractive._vector_cache) == cached  # every sentence it used was ready
