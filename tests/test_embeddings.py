@@ -1,0 +1,66 @@
+"""The two embedding engines agree: NumPy (queries, answers) and sentence-transformers (bulk)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from thrive import embeddings
+from thrive.corpus import chunk_sections, read_corpus
+
+TEXTS = [
+    "Will clients pay me less because of AI?",
+    "   How do I niche down as a copywriter?   ",  # sentence-transformers strips
+    "",
+    "a",
+    "Café résumé naïve — “quotes” and emoji 🙂 are tokenized the same way.",
+    "word " * 400,  # longer than the model's 256 tokens: truncated alike
+]
+
+
+@pytest.fixture(scope="module")
+def guide_texts(guide_settings):
+    return [c.text for c in chunk_sections(read_corpus(guide_settings.corpus_dir))]
+
+
+def test_numpy_engine_matches_sentence_transformers(guide_texts):
+    texts = TEXTS + guide_texts
+    light = embeddings.encode(texts, bulk=False)
+    heavy = embeddings.encode(texts, bulk=True)
+    assert light.shape == heavy.shape == (len(texts), embeddings.DIMENSIONS)
+    assert light.dtype == np.float32
+    assert np.abs(light - heavy).max() < 1e-5
+    assert np.allclose(np.linalg.norm(light, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_text_gets_the_same_vector_alone_or_in_a_batch(guide_texts):
+    batch = embeddings.encode(guide_texts[:7], bulk=False)
+    alone = np.stack([embeddings.encode([t], bulk=False)[0] for t in guide_texts[:7]])
+    assert np.abs(batch - alone).max() < 1e-5  # padding must not leak into the mean
+
+
+def test_short_lists_use_the_light_engine_by_default(monkeypatch):
+    def no_torch():
+        raise AssertionError("a query must not load sentence-transformers")
+
+    monkeypatch.setattr(embeddings, "load_model", no_torch)
+    assert embeddings.encode(["Am I at risk?"]).shape == (1, embeddings.DIMENSIONS)
+    assert embeddings.encode([]).shape == (0, embeddings.DIMENSIONS)
+
+
+def test_answering_a_question_never_imports_torch(guide_settings):
+    code = (
+        "import sys\n"
+        "from thrive.coach import Coach\n"
+        "from thrive.settings import Settings\n"
+        f"s = Settings(corpus_dir={str(guide_settings.corpus_dir)!r}, "
+        f"vectorstore_dir={str(guide_settings.vectorstore_dir)!r}, llm='extractive')\n"
+        "answer = Coach.from_settings(s).ask('Will clients pay me less because of AI?')\n"
+        "assert answer.citations, answer.text\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]", out.stderr[-2000:]
