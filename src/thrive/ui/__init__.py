@@ -1,0 +1,18 @@
+"""The Streamlit page (a face: only `thrive.ui` and `app.py` import Streamlit).
+
+shell          the frame: configuration errors, index check, navigation, shared sidebar
+navigation     the pages; the chat first, other pages (coaching tools) added there
+chat           the chat page: messages, streaming answers, empty state
+answer         one message: citations, backend, feedback, follow-ups
+conversations  the saved conversations: list, new, rename, export, delete
+situation      the "Your situation" profile form
+privacy        "Your data": where it is kept, delete all
+startup        the index check with visible progress, once per process
+resources      what is loaded once per process (`st.cache_resource`)
+state          what one session remembers; `ask()` queues a question for the chat
+text           safe Markdown and labels (pure functions)
+"""
+
+from thrive.ui.shell import main
+
+__all__ = ["main"]

@@ -1,0 +1,30 @@
+"""The app's pages. The chat is the first; other pages (the coaching tools) go in `pages()`.
+
+A page is a function that draws itself: it gets what it needs from `resources.context()`,
+may add to the sidebar (its items come first, above "Your situation"), and never calls
+`st.stop()`, so the shared sidebar below it is always drawn.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from thrive.ui import chat, state
+
+
+def chat_page() -> StreamlitPage:
+    return st.Page(chat.render, title="Chat", icon=":material/forum:", default=True)
+
+
+def pages() -> list[StreamlitPage]:
+    """Every page, in menu order. With one page the menu is hidden."""
+    return [chat_page()]
+
+
+def start_chat(question: str) -> None:
+    """Open a new chat that asks `question` at once (e.g. a tool's "tell me more" button).
+    Call it from the script body, not from a callback: it switches page."""
+    state.open_conversation(None)
+    state.ask(question)
+    st.switch_page(chat_page())

@@ -1,0 +1,149 @@
+"""What the page shares across sessions, loaded once per process and only when first used.
+
+Each cached getter is keyed by the settings it depends on, so that a process serving one
+configuration (every real run) loads things once, while tests that point the page at
+other folders get their own objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from thrive.backends import extractive
+from thrive.backends.registry import resolve_spec
+from thrive.chain import passage_of
+from thrive.coach import Coach
+from thrive.corpus import Section, guide_files, read_corpus
+from thrive.errors import ThriveError
+from thrive.persistence import UserData
+from thrive.retrieval import Hit
+from thrive.schema import Passage, Profile
+from thrive.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexState:
+    """Which stores this process has already brought up to date (checked once per process)."""
+
+    ready: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _coach(key: str, _settings: Settings) -> Coach:
+    # fallback=True: when the configured LLM fails, the offline coach answers, with a notice.
+    return Coach.from_settings(_settings, fallback=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _user_data(data_dir: str) -> UserData:
+    return UserData(Path(data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def index_state() -> IndexState:
+    return IndexState()
+
+
+class WarmUp:
+    """Loads what answers need in a background thread, while the user reads and types: the
+    store and the embedding model, then (for the offline coach) the vectors of the guide's
+    sentences, a passage at a time. A question stops the sentence part: on 2 busy cores it
+    takes ~12 s, and the answer embeds the few sentences it needs itself in ~1 s."""
+
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="thrive-warm-up", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.coach.prepare("How does generative AI affect freelance writers?")
+            if resolve_spec(self.coach.settings.llm, self.coach.settings) == "extractive":
+                extractive.prefetch(self._passages())
+        except Exception:  # the real call reports it; a warm-up has no one to tell
+            log.debug("warm-up failed", exc_info=True)
+
+    def _passages(self) -> Iterator[Passage]:
+        for chunk in self.coach.searcher.chunks:
+            if self._stop.is_set():
+                return
+            yield passage_of(Hit(chunk, 0.0, 0.0))
+
+    def finish(self) -> None:
+        """A question is waiting: stop after the current passage and wait for the thread,
+        so that two threads never load the model at once."""
+        self._stop.set()
+        self.thread.join()
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up(key: str, _coach: Coach) -> WarmUp:
+    return WarmUp(_coach)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _sections(corpus_dir: str, stamp: tuple[tuple[str, float], ...]) -> dict[str, Section]:
+    return {s.section_id: s for s in read_corpus(Path(corpus_dir))}
+
+
+def store_key(settings: Settings) -> str:
+    """Identifies one vector store and corpus: what an index check is about."""
+    where = settings.chroma_url or str(Path(settings.vectorstore_dir).resolve())
+    return f"{where}|{settings.collection}|{Path(settings.corpus_dir).resolve()}"
+
+
+@dataclass
+class PageContext:
+    """Everything a part of the page needs: settings, the coach and the user's data."""
+
+    settings: Settings
+    coach: Coach
+    data: UserData
+
+    def profile(self) -> Profile:
+        """The user's saved situation (empty when none was saved)."""
+        try:
+            return Profile.model_validate(self.data.load_profile())
+        except ValueError:  # an old or hand-edited profile: coach without it
+            return Profile()
+
+    def warm_up(self) -> None:
+        """Start loading the models in the background (once per process)."""
+        _warm_up(store_key(self.settings), self.coach)
+
+    def wait_until_warm(self) -> None:
+        """Before answering: end the warm-up (see `WarmUp.finish`)."""
+        _warm_up(store_key(self.settings), self.coach).finish()
+
+    def guide_sections(self) -> dict[str, Section]:
+        """The guide's sections by id, as written (Markdown), to show a cited passage."""
+        try:
+            files = guide_files(Path(self.settings.corpus_dir))
+            stamp = tuple((str(p), p.stat().st_mtime) for p in files)
+            return _sections(str(self.settings.corpus_dir), stamp)
+        except (ThriveError, OSError):
+            return {}
+
+
+def context() -> PageContext:
+    """The page's context for this run. Raises `ThriveError` or pydantic's `ValidationError`
+    when the configuration cannot be used."""
+    settings = load_settings()
+    key = settings.model_dump_json()
+    return PageContext(settings, _coach(key, settings), _user_data(str(settings.data_dir)))
+
+
+def forget_loaded() -> None:
+    """Drop the loaded coach and its warm-up: after a rebuild they hold a replaced index."""
+    _coach.clear()
+    _warm_up.clear()

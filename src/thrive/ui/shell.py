@@ -1,0 +1,45 @@
+"""The frame around every page: configuration, the index check, navigation, the sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+from pydantic import ValidationError
+
+from thrive.backends.registry import resolve_spec
+from thrive.errors import ThriveError
+from thrive.ui import navigation, privacy, resources, situation, startup
+from thrive.ui.text import backend_label, plain
+
+
+def settings_problem(err: ValidationError) -> str:
+    """A pydantic error about the environment, as one sentence naming the variables."""
+    problems = "; ".join(
+        f"THRIVE_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+        for e in err.errors()
+    )
+    return f"A setting is invalid ({problems}). Fix it in your environment and restart Thrive."
+
+
+def main() -> None:
+    """Draw the page. `app.py` calls this on every run."""
+    st.set_page_config(
+        page_title="Thrive · coaching for freelancers",
+        page_icon=":material/eco:",
+        initial_sidebar_state="expanded",
+    )
+    try:
+        ctx = resources.context()
+    except ValidationError as err:
+        st.error(settings_problem(err), icon=":material/settings:")
+        return
+    except ThriveError as err:  # e.g. the data folder cannot be written
+        st.error(str(err), icon=":material/error:")
+        return
+    st.sidebar.markdown("### :material/eco: Thrive")
+    startup.ensure_index(ctx)
+    page = st.navigation(navigation.pages(), position="top")
+    page.run()
+    situation.sidebar(ctx)
+    privacy.sidebar(ctx)
+    backend = resolve_spec(ctx.settings.llm, ctx.settings)
+    st.sidebar.caption(f"Answers by {plain(backend_label(backend))}.")
