@@ -1,0 +1,208 @@
+"""The real page in a real browser: `streamlit run app.py` on a free loopback port, driven by
+headless Chromium through Playwright.
+
+Chromium is Debian's (`/usr/bin/chromium`), never Playwright's download; the setup installs
+it with apt-get when it is missing, so a fresh CI machine runs this test too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from thrive.corpus import plain_text, read_corpus
+from thrive.settings import Settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PLACEHOLDER = "Describe your work, or ask what to do about AI"
+QUESTION = "I write blog posts and product descriptions. Am I at risk?"
+TIMINGS: dict[str, float] = {}
+CITATION = re.compile(r"\[((?:threat|strategy|action)-\d)\]")
+
+
+def ensure_chromium() -> Path:
+    """Debian's Chromium, installed with apt-get when missing (CI machines start bare)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail("Chromium is missing: install it with `sudo apt-get install -y chromium`.")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+    assert CHROMIUM.exists(), "apt-get installed chromium but /usr/bin/chromium is missing"
+    return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"streamlit was not healthy after {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(
+    guide_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, float]]:
+    """The page served from a copy of the session's index (warm: nothing to embed).
+    Yields the URL and the time the server process was started."""
+    root = tmp_path_factory.mktemp("browser")
+    store = root / "vectorstore"
+    shutil.copytree(guide_settings.vectorstore_dir, store)
+    env = {
+        **os.environ,
+        "THRIVE_CORPUS_DIR": str(guide_settings.corpus_dir),
+        "THRIVE_VECTORSTORE_DIR": str(store),
+        "THRIVE_DATA_DIR": str(root / "data"),
+        "THRIVE_LLM": "extractive",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = root / "streamlit.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, stopped as one below
+        )
+    try:
+        wait_healthy(url, proc, log, timeout_s=90)
+        TIMINGS["server_healthy_s"] = round(time.monotonic() - started, 1)
+        yield url, started
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def test_ask_stream_and_open_a_citation(server: tuple[str, float]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, started = server
+    chromium = ensure_chromium()
+    sections = {s.section_id: s for s in read_corpus(REPO / "corpus")}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.set_default_timeout(90_000)
+            expect.set_options(timeout=90_000)  # the first answer loads the embedding model
+            page.goto(url)
+
+            # The empty state, then a question typed into the chat box.
+            expect(page.get_by_text("Try one of these")).to_be_visible()
+            expect(page.get_by_label("Skills")).to_be_visible()
+            TIMINGS["page_ready_s"] = round(time.monotonic() - started, 1)
+            page.screenshot(path=str(ARTIFACTS / "empty.png"))
+            box = page.get_by_placeholder(PLACEHOLDER)
+            box.fill(QUESTION)
+            box.press("Enter")
+            asked = time.monotonic()
+
+            # The streamed answer, finished: its footer names the backend. The conversation
+            # header ("Export") appears after the page settles on the new conversation.
+            answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+            expect(answer.get_by_text("Answered by the offline coach")).to_be_visible()
+            TIMINGS["question_to_answer_s"] = round(time.monotonic() - asked, 1)
+            TIMINGS["start_to_first_answer_s"] = round(time.monotonic() - started, 1)
+            expect(page.get_by_role("button", name=re.compile("Export"))).to_be_visible()
+            answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+            text = answer.inner_text()
+            cited = CITATION.findall(text)
+            assert cited, f"the answer cites no section:\n{text}"
+            assert "Ask next" in text, "no follow-up questions under the answer"
+
+            page.screenshot(path=str(ARTIFACTS / "answer.png"))
+
+            # Open the first citation: the guide's passage is shown.
+            section_id = cited[0]
+            answer.get_by_role("button", name=re.compile(re.escape(f"[{section_id}]"))).click()
+            body = page.locator('[data-testid="stPopoverBody"]')
+            expect(body).to_be_visible()
+            first_words = " ".join(plain_text(sections[section_id].text).split()[:6])
+            first_words = first_words.replace("The Threat: ", "").replace("Strategy: ", "")
+            expect(body).to_contain_text(sections[section_id].title)
+            expect(body).to_contain_text(first_words[:30])
+            page.screenshot(path=str(ARTIFACTS / "citation.png"))
+            page.keyboard.press("Escape")
+
+            # Markup in a question is shown as text, never run as HTML.
+            box = page.get_by_placeholder(PLACEHOLDER)
+            box.fill('Is <img src="x" onerror="window.__pwned=1"> risky for writers?')
+            box.press("Enter")
+            expect(page.locator('[data-testid="stChatMessage"]')).to_have_count(4)
+            expect(page.locator('[data-testid="stChatMessage"]').nth(2)).to_contain_text(
+                '<img src="x"'
+            )
+            assert page.evaluate("window.__pwned") is None
+            assert page.locator('[data-testid="stChatMessage"] img[src="x"]').count() == 0
+        finally:
+            browser.close()
+    # Measured, not asserted (a shared CI machine is no stopwatch); read by the closing note.
+    (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=2))
