@@ -269,6 +269,55 @@ def test_a_broken_store_shows_one_message_and_the_page_stays_usable(
     # "Rebuild the index" moves the broken store aside and builds a new one, visibly.
     at.button(key="thrive.index_rebuild").click().run()
     assert not at.exception and not at.error
-    assert any(s.proto.label.startswith("Guide ready") for s in at.status)
+    assert any(s.label.startswith("Guide ready") for s in at.status)
     assert list(tmp_path.glob("broken-store.broken-*"))
     assert "[threat-" in answer_text(ask(at, QUESTION))
+
+
+def test_invalid_settings_show_one_message_naming_the_variable(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THRIVE_TOP_K", "0")
+    at = open_page()
+    assert len(at.error) == 1 and "THRIVE_TOP_K" in at.error[0].value
+    assert "restart Thrive" in at.error[0].value
+
+
+# -- start-up ------------------------------------------------------------------------------
+
+
+def test_first_run_builds_the_index_with_visible_progress(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(tmp_path / "empty-store"))
+    at = open_page()
+    assert not at.error
+    labels = [s.label for s in at.status]
+    assert len(labels) == 1 and labels[0].startswith("Guide ready: 21 passages indexed in ")
+    assert at.status[0].state == "complete"
+    assert "[threat-" in answer_text(ask(at, QUESTION))
+
+
+def test_the_index_is_checked_once_per_process_not_per_session(
+    data_dir: Path, guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from thrive.ui import startup
+
+    store = tmp_path / "store-copy"  # a store this process has not checked yet
+    shutil.copytree(guide_settings.vectorstore_dir, store)
+    monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(store))
+    calls: list[bool] = []
+    real = startup.ingest
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(True)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(startup, "ingest", counting)
+    first = open_page()
+    assert not first.status  # nothing to embed: no progress shown
+    second = open_page()  # another browser session of the same process
+    assert len(calls) == 1
+    assert "[threat-" in answer_text(ask(second, QUESTION))
