@@ -21,6 +21,7 @@ from thrive.schema import AnswerRequest, Passage
 from thrive.settings import Settings
 
 _LABEL = re.compile(r"^(?:The Threat|Strategy|Examples?)\s*:\s*", re.I)
+_BACK_REFERENCE = re.compile(r"^(This|These|That|Those|It|They|Such)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _ACTION_QUESTION = re.compile(
     r"\b(what (should|can|do) i do|how (do|can|should) i|what steps|next step|strateg|advice|"
@@ -51,10 +52,16 @@ def split_sentences(passage: Passage) -> list[Sentence]:
         if re.match(r"^(The Threat|Strategy)\s*:", line, re.I):
             in_examples = False
         line = _LABEL.sub("", line)
+        pieces: list[str] = []
         for piece in _SENTENCE_END.split(line):
             piece = piece.strip()
-            if len(piece.split()) >= 4:
-                sentences.append(Sentence(piece, passage, in_examples))
+            # "This can lead to ..." means nothing without the sentence before it: keep the
+            # two together, as the guide wrote them.
+            if pieces and _BACK_REFERENCE.match(piece):
+                pieces[-1] = f"{pieces[-1]} {piece}"
+            else:
+                pieces.append(piece)
+        sentences += [Sentence(p, passage, in_examples) for p in pieces if len(p.split()) >= 4]
     return sentences
 
 
