@@ -1,0 +1,148 @@
+"""Write a run as `report.json`, `report.md` and `report.html` in one folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from thrive.evaluation.compare import Comparison
+from thrive.evaluation.html import render_html
+
+# What each summary metric measures, for the Markdown and HTML reports.
+METRIC_HELP = {
+    "hit@1": "a gold section ranked first (answerable)",
+    "recall@5": "share of gold sections in the top 5 (answerable)",
+    "mrr": "mean reciprocal rank of the first gold section (answerable)",
+    "ndcg@5": "rank-weighted gain of gold sections in the top 5 (answerable)",
+    "key_point_coverage": "share of key-point regexes found in the answer (answerable)",
+    "groundedness": "share of claims supported by a retrieved passage (answered)",
+    "citation_validity": "cited ids that exist and were retrieved; uncited = 0 (answered)",
+    "refusal_accuracy": "out-of-scope declined, answerable answered",
+    "injection_resistance": "declined or stayed in role, and no prompt leak (injection)",
+    "exposure_auc": "exposure scores ordered as the labels (pooled pairwise AUC)",
+    "niche_pass_rate": "niche cases whose every niche passes every check",
+    "latency_p50_ms": "median time to answer or decline a question, ms",
+    "latency_p95_ms": "95th percentile of that time, ms",
+    "n_cases": "cases in the run",
+    "cases_passed": "cases with no issue at all",
+}
+
+
+def write_reports(report: dict[str, Any], out: Path) -> list[Path]:
+    """Write the three reports into `out` (created if needed); returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "report.json", out / "report.md", out / "report.html"]
+    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    paths[1].write_text(render_markdown(report), "utf-8")
+    paths[2].write_text(render_html(report, METRIC_HELP), "utf-8")
+    return paths
+
+
+def fmt(value: object, digits: int = 3) -> str:
+    """A number for a table: fixed digits, '-' for not measured."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.{digits}f}"
+    return str(value)
+
+
+def fmt_ci(interval: Sequence[float] | None) -> str:
+    return f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "-"
+
+
+def _md_cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown: summary with intervals, metrics by k, then what failed."""
+    meta, summary, ci = report["meta"], report["summary"], report.get("ci", {})
+    lines = [
+        f"# Evaluation: {meta.get('backend')} on {meta.get('dataset') or 'dataset'}",
+        "",
+        f"{summary.get('n_cases')} cases ({_kinds(meta)}), k = {meta.get('k')}, "
+        f"{summary.get('cases_passed')} with no issue. 95% bootstrap intervals over cases "
+        f"({meta.get('bootstrap', {}).get('resamples')} resamples, fixed seed).",
+        "",
+        "| metric | value | 95% CI | measures |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for name, value in summary.items():
+        lines.append(
+            f"| {name} | {fmt(value)} | {fmt_ci(ci.get(name))} | {METRIC_HELP.get(name, '')} |"
+        )
+    by_k = report.get("by_k") or {}
+    if by_k:
+        lines += [
+            "",
+            "## Retrieval by k",
+            "",
+            "Retrieval alone (declines ignored), the chain's search asked for k sections.",
+            "",
+            "| k | hit@k | recall@k | mrr@k | ndcg@k |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for k, row in by_k.items():
+            lines.append(
+                f"| {k} | {fmt(row['hit'])} | {fmt(row['recall'])} | {fmt(row['mrr'])} "
+                f"| {fmt(row['ndcg'])} |"
+            )
+    failing = [c for c in report["cases"] if c.get("issues")]
+    lines += ["", f"## Cases with issues ({len(failing)} of {len(report['cases'])})", ""]
+    for case in failing:
+        lines += _md_case(case)
+    if not failing:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def _kinds(meta: dict[str, Any]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in (meta.get("cases_by_kind") or {}).items())
+
+
+def _md_case(case: dict[str, Any]) -> list[str]:
+    title = case.get("question") or ", ".join(s["skill"] for s in _skills(case)) or case["kind"]
+    out = [f"### {case['id']} ({case['kind']}): {_md_cell(title)}", ""]
+    out += [f"- {_md_cell(issue)}" for issue in case["issues"]]
+    if case.get("retrieved"):
+        ranks = ", ".join(
+            f"{r['rank']}. {r['section_id']}{' (gold)' if r['gold'] else ''}"
+            for r in case["retrieved"]
+            if isinstance(r, dict)
+        )
+        out.append(f"- retrieved: {ranks}; gold: {', '.join(case.get('gold_sections', []))}")
+    for pattern in (case.get("key_points") or {}).get("missed", []):
+        out.append(f"- missed key point: `{_md_cell(pattern)}`")
+    for sentence in (case.get("groundedness") or {}).get("unsupported", []):
+        out.append(f"- unsupported: {_md_cell(sentence)}")
+    for item in (case.get("niches") or {}).get("items", []):
+        if item["problems"]:
+            out.append(f"- niche {_md_cell(item['niche'])}: {'; '.join(item['problems'])}")
+    return [*out, ""]
+
+
+def _skills(case: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((case.get("exposure") or {}).get("skills", []))
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """The deltas as a Markdown table (also printed by the CLI)."""
+    lines = [
+        "| metric | baseline | now | change | allowed drop | |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for d in comparison.deltas:
+        status = "REGRESSED" if d.regressed else ("ok" if d.gated else "not gated")
+        change = "-" if d.change is None else f"{d.change:+.4f}"
+        lines.append(
+            f"| {d.metric} | {fmt(d.baseline)} | {fmt(d.current)} | {change} "
+            f"| {fmt(d.allowed_drop)} | {status} |"
+        )
+    return "\n".join(lines) + "\n"

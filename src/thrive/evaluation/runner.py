@@ -1,0 +1,338 @@
+"""Run a dataset through the coach and score every case.
+
+The coach is the real one (chain, retrieval, backend), only its backend is wrapped so the
+model's raw output is kept: citations are checked on what the model wrote, before the
+chain's filter removes the ones it should not have made.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from thrive.backends import Backend, create_backend
+from thrive.chain import system_prompt
+from thrive.coach import Coach
+from thrive.errors import InputError
+from thrive.evaluation import grounding
+from thrive.evaluation.dataset import (
+    AnswerableCase,
+    Case,
+    ExposureCase,
+    InjectionCase,
+    NichesCase,
+    OutOfScopeCase,
+    check_sections,
+    fingerprint,
+)
+from thrive.evaluation.metrics import (
+    check_niches,
+    citations,
+    injection,
+    key_points,
+    ordinal_auc,
+    refusal_correct,
+)
+from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query, summary_measures
+from thrive.evaluation.stats import RESAMPLES, SEED
+from thrive.evaluation.summary import summarise
+from thrive.schema import AnswerRequest, as_profile
+from thrive.settings import Settings
+
+Progress = Callable[[int, int, str], None]  # (cases done, cases in all, id of the next case)
+KS = (1, 3, 5, 8)  # the cutoffs of the metrics-by-k chart
+WARM_UP = "How can a freelance writer stay valuable as AI tools spread?"
+
+
+class RecordingBackend(Backend):
+    """Passes a backend through and keeps the raw text of its last answer."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.generative = inner.generative
+        self.last = ""
+
+    def stream(self, request: AnswerRequest) -> Iterator[str]:
+        self.last = ""
+        for piece in self.inner.stream(request):
+            self.last += piece
+            yield piece
+
+
+def run_evaluation(
+    settings: Settings,
+    cases: Sequence[Case],
+    *,
+    k: int = 5,
+    ks: Sequence[int] = KS,
+    progress: Progress | None = None,
+    dataset: str = "",
+) -> dict[str, Any]:
+    """Evaluate `cases` with the backend named by `settings.llm`; the report as a dict
+    (`meta`, `summary`, `ci`, `by_k`, `cases`), ready for `thrive.evaluation.report`."""
+    settings = settings.model_copy(update={"top_k": k})
+    recorder = RecordingBackend(create_backend(settings.llm, settings))
+    coach = Coach(settings, recorder)
+    known = {str(c.metadata.get("section_id")) for c in coach.searcher.chunks}
+    check_sections(cases, known, dataset or "dataset")
+    started = time.perf_counter()
+    warm_up_s = _warm_up(coach, cases)
+    records: list[dict[str, Any]] = []
+    prompt = system_prompt()
+    for done, case in enumerate(cases):
+        if progress:
+            progress(done, len(cases), case.id)
+        records.append(_evaluate(case, coach, recorder, known, prompt, k))
+    if progress:
+        progress(len(cases), len(cases), "")
+    _add_retrieval(records, cases, k)
+    by_k = _by_k(coach, cases, ks)
+    summary, ci = summarise(records, k)
+    meta = {
+        "backend": recorder.name,
+        "llm": settings.llm,
+        "k": k,
+        "dataset": dataset,
+        "dataset_fingerprint": fingerprint(cases),
+        "cases_by_kind": _count_kinds(cases),
+        "chunk_words": settings.chunk_words,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "warm_up_s": round(warm_up_s, 2),
+        "run_s": round(time.perf_counter() - started - warm_up_s, 2),
+        "bootstrap": {"resamples": RESAMPLES, "seed": SEED, "level": 0.95},
+        "groundedness_thresholds": {
+            "strong_similarity": grounding.STRONG_SIM,
+            "min_similarity": grounding.MIN_SIM,
+            "min_overlap": grounding.MIN_OVERLAP,
+            "min_claim_words": grounding.MIN_CLAIM_WORDS,
+        },
+    }
+    return {"meta": meta, "summary": summary, "ci": ci, "by_k": by_k, "cases": records}
+
+
+def _warm_up(coach: Coach, cases: Sequence[Case]) -> float:
+    """Load the models before timing anything, so latency is that of a running coach."""
+    started = time.perf_counter()
+    if any(c.kind in ("answerable", "out_of_scope", "injection") for c in cases):
+        coach.ask(WARM_UP)
+    if any(c.kind in ("exposure", "niches") for c in cases):
+        coach.exposure(["basic data entry"])
+    return time.perf_counter() - started
+
+
+def _count_kinds(cases: Sequence[Case]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for case in cases:
+        counts[case.kind] = counts.get(case.kind, 0) + 1
+    return counts
+
+
+def _evaluate(
+    case: Case,
+    coach: Coach,
+    recorder: RecordingBackend,
+    known: set[str],
+    prompt: str,
+    k: int,
+) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": case.id, "kind": case.kind, "line": case.line, "issues": []}
+    if isinstance(case, ExposureCase):
+        _exposure(case, coach, record)
+    elif isinstance(case, NichesCase):
+        _niches(case, coach, record)
+    else:
+        _question(case, coach, recorder, known, prompt, record)
+    record["passed"] = not record["issues"]
+    return record
+
+
+def _question(
+    case: AnswerableCase | OutOfScopeCase | InjectionCase,
+    coach: Coach,
+    recorder: RecordingBackend,
+    known: set[str],
+    prompt: str,
+    record: dict[str, Any],
+) -> None:
+    profile = case.profile if isinstance(case, AnswerableCase) else None
+    history = [t.model_dump() for t in case.history] if isinstance(case, AnswerableCase) else []
+    record["question"] = case.question
+    if profile:
+        record["profile"] = profile
+    if history:
+        record["history"] = history
+    recorder.last = ""
+    try:
+        answer = coach.ask(case.question, profile=profile, history=history)
+    except InputError as err:  # the coach would show this to the user instead of an answer
+        record.update(answer="", refused=False, error=str(err), latency_ms=None, retrieved=[])
+        record["issues"].append(f"error: {err}")
+        if isinstance(case, InjectionCase):
+            record["injection"] = {"refused": False, "in_role": False, "leaked": []}
+            record["injection"]["resisted"] = False
+        else:
+            record["refusal_correct"] = False
+        if isinstance(case, AnswerableCase):
+            record["gold_sections"] = list(case.gold_sections)
+            record["key_points"] = {"matched": [], "missed": list(case.key_points)}
+            record["key_points"]["coverage"] = 0.0 if case.key_points else None
+        return
+    record.update(
+        answer=answer.text,
+        refused=answer.refused,
+        backend=answer.backend,
+        latency_ms=answer.latency_ms,
+        retrieved=list(answer.retrieved),
+    )
+    raw = recorder.last if not answer.refused else ""
+    if raw and raw.strip() != answer.text.strip():
+        record["raw_answer"] = raw
+    user_turns = [t["content"] for t in history if t["role"] == "user"]
+    user_text = " ".join([case.question, *user_turns, as_profile(profile).as_query()])
+    grounded = None
+    if not answer.refused:
+        g = grounding.groundedness(answer.text, answer.passages, user_text)
+        grounded = g.score
+        record["groundedness"] = {
+            "score": g.score,
+            "claims": g.claims,
+            "supported": g.supported,
+            "unsupported": g.unsupported,
+            "sentences": g.details,
+        }
+        if g.unsupported:
+            record["issues"].append(f"{len(g.unsupported)} unsupported sentence(s)")
+        cites = citations(raw or answer.text, answer.retrieved, known)
+        record["citations"] = {
+            "cited": cites.cited,
+            "invalid": cites.invalid,
+            "validity": cites.validity,
+        }
+        if not cites.cited:
+            record["issues"].append("cites nothing")
+        elif cites.invalid:
+            record["issues"].append(f"invalid citation(s): {', '.join(cites.invalid)}")
+    if isinstance(case, InjectionCase):
+        result = injection(answer.text, answer.refused, grounded, bool(answer.citations), prompt)
+        record["injection"] = {
+            "refused": result.refused,
+            "in_role": result.in_role,
+            "leaked": result.leaked,
+            "resisted": result.resisted,
+        }
+        if not result.resisted:
+            record["issues"].append(
+                "leaked the system prompt" if result.leaked else "answered out of role"
+            )
+        return
+    record["refusal_correct"] = refusal_correct(case.kind, answer.refused)
+    if not record["refusal_correct"]:
+        record["issues"].insert(0, "declined" if not answer.refused else "not declined")
+    if isinstance(case, AnswerableCase):
+        record["gold_sections"] = list(case.gold_sections)
+        points = key_points(answer.text, case.key_points)
+        record["key_points"] = {
+            "matched": points.matched,
+            "missed": points.missed,
+            "coverage": points.coverage,
+        }
+        if points.missed:
+            record["issues"].append(f"missed {len(points.missed)} key point(s)")
+
+
+def _exposure(case: ExposureCase, coach: Coach, record: dict[str, Any]) -> None:
+    started = time.perf_counter()
+    scored = {e.skill: e for e in coach.exposure(list(case.skills))}
+    record["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    rows: list[dict[str, Any]] = []
+    for skill, label in case.skills.items():
+        got = scored.get(" ".join(skill.split()))
+        rows.append(
+            {
+                "skill": skill,
+                "label": label,
+                "score": got.score if got else None,
+                "level": got.level if got else None,
+            }
+        )
+    auc = ordinal_auc((r["label"], r["score"]) for r in rows if r["score"] is not None)
+    record["exposure"] = {"skills": rows, "auc": auc}
+    wrong = [r["skill"] for r in rows if r["level"] and _far(r["label"], r["level"])]
+    if wrong:
+        record["issues"].append(f"labelled the opposite way: {'; '.join(wrong)}")
+
+
+def _far(label: str, level: str) -> bool:
+    """High scored low or low scored high: a real disagreement, not a boundary case."""
+    return {label, level} == {"high", "low"}
+
+
+def _niches(case: NichesCase, coach: Coach, record: dict[str, Any]) -> None:
+    record["profile"] = case.profile
+    started = time.perf_counter()
+    result = coach.niches(case.profile)
+    record["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    items = result.to_json()
+    names = [str(n["niche"]) for n in items]
+    levels = {e.skill: e.level for e in coach.exposure(names)} if names else {}
+    rescored = {name: levels.get(" ".join(name.split()), "") for name in names}
+    checks, overall = check_niches(items, case.profile, rescored)
+    record["niches"] = {
+        "backend": result.backend,
+        "notice": result.notice,
+        "items": [
+            {**item, "rescored_exposure": rescored[str(item["niche"])], "problems": c.problems}
+            for item, c in zip(items, checks, strict=True)
+        ],
+        "problems": overall,
+        "passed": not overall and not any(c.problems for c in checks),
+    }
+    record["issues"] += overall + [f"{c.niche}: {p}" for c in checks for p in c.problems]
+
+
+def _add_retrieval(records: list[dict[str, Any]], cases: Sequence[Case], k: int) -> None:
+    """Retrieval metrics of each answerable case, on what the chain actually retrieved."""
+    gold = {c.id: list(c.gold_sections) for c in cases if isinstance(c, AnswerableCase)}
+    if not gold:
+        return
+    by_id = {r["id"]: r for r in records}
+    rankings = {qid: by_id[qid].get("retrieved", []) for qid in gold}
+    measures = {**summary_measures(5), **summary_measures(k)}
+    for qid, values in per_query(rankings, gold, measures).items():
+        record = by_id[qid]
+        record["retrieval"] = values
+        gold_set = set(gold[qid])
+        record["retrieved"] = [
+            {"rank": rank, "section_id": sid, "gold": sid in gold_set}
+            for rank, sid in enumerate(rankings[qid], 1)
+        ]
+        if not gold_set & set(rankings[qid]):
+            record["issues"].append("no gold section retrieved")
+            record["passed"] = False
+
+
+def _by_k(coach: Coach, cases: Sequence[Case], ks: Sequence[int]) -> dict[str, Any]:
+    """Retrieval alone at each cutoff k (the search the chain makes, asked for k sections),
+    for the metrics-by-k chart. Unlike the summary it ignores declines."""
+    answerable = [c for c in cases if isinstance(c, AnswerableCase)]
+    if not answerable:
+        return {}
+    gold = {c.id: list(c.gold_sections) for c in answerable}
+    queries = {}
+    for case in answerable:
+        history = [t.model_dump() for t in case.history]
+        queries[case.id] = coach.prepare(case.question, case.profile, history).standalone
+    out: dict[str, Any] = {}
+    for cutoff in ks:
+        rankings = {
+            c.id: coach.search(queries[c.id], c.profile, k=cutoff).section_ids for c in answerable
+        }
+        values = per_query(rankings, gold, cutoff_measures(cutoff))
+        out[str(cutoff)] = {
+            name.split("@")[0]: sum(v[name] for v in values.values()) / len(values)
+            for name in cutoff_measures(cutoff)
+        }
+    return out

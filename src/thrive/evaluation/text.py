@@ -1,0 +1,93 @@
+"""Text helpers shared by the metrics: answer sentences, content words, word runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+# A citation as the chain writes it: "[threat-1]", also "[threat-1, strategy-2]".
+CITATION = re.compile(r"\[\s*([a-z0-9][a-z0-9-]*(?:\s*[,;]\s*[a-z0-9][a-z0-9-]*)*)\s*\]", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”)]*\s+(?=[\"'“(]?[A-Z0-9])")
+_LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s+.*|\*\*[^*]+\*\*:?|__[^_]+__:?|[^.!?]{1,60}:)\s*$")
+_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*", re.I)
+# Words about the conversation rather than the subject ("Here is what the guide says",
+# "You told me you work in ..."): a sentence made of them connects, it claims nothing.
+DISCOURSE = frozenset(
+    "guide guide's says say said tell told applies apply answer question asked ask let "
+    "look see mention mentioned also like may might could would".split()
+)
+_STOP = frozenset(STOPWORDS_EN_PLUS) | DISCOURSE
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer: its text without markup, and the ids it cites."""
+
+    text: str
+    cited: tuple[str, ...]
+
+
+def cited_ids(text: str) -> list[str]:
+    """Section ids cited in the text, in order, once each. Brackets that are not section
+    ids ("[1]", "[sic]") are not citations: an id has a hyphen or is overview/summary."""
+    out: list[str] = []
+    for match in CITATION.finditer(text):
+        for raw in re.split(r"[,;]", match.group(1)):
+            sid = raw.strip().lower()
+            if ("-" in sid or sid in ("overview", "summary")) and sid not in out:
+                out.append(sid)
+    return out
+
+
+def strip_markup(text: str) -> str:
+    """Plain text: no citations, emphasis or list marks, spaces normalised."""
+    text = CITATION.sub("", text)
+    text = _LIST_MARK.sub("", text)
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return " ".join(text.split())
+
+
+def sentences(text: str) -> list[Sentence]:
+    """The answer's sentences, line by line (list items are sentences of their own);
+    headings ("**What to do about it**", "Next step:") are left out."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or _HEADING.match(line):
+            continue
+        line = _LIST_MARK.sub("", line)
+        for piece in _SENTENCE_END.split(line):
+            cited = tuple(cited_ids(piece))
+            plain = strip_markup(piece)
+            if plain and any(ch.isalnum() for ch in plain):
+                out.append(Sentence(plain, cited))
+    return out
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed words that carry meaning (stop words and one-letter tokens dropped)."""
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    kept = [w for w in words if w not in _STOP and len(w) > 1]
+    return list(_stemmer().stemWords(kept))
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words, for matching runs of words."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def word_runs(text: str, n: int) -> set[tuple[str, ...]]:
+    """Every run of `n` consecutive words in the text."""
+    w = words(text)
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
