@@ -8,7 +8,6 @@ Every write is one transaction, so an interrupted write loses nothing that was s
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import threading
 import time
@@ -80,11 +79,13 @@ class UserData:
             raise StoreError(
                 f"The data file {self.path} cannot be read ({err}).",
                 fix=f"Move it aside (it is kept as it is) and restart: mv {self.path} "
-                    f"{self.path}.broken",
+                f"{self.path}.broken",
             ) from err
         except OSError as err:
-            raise StoreError(f"Cannot write to {self.data_dir}: {err.strerror}.",
-                             fix="Set THRIVE_DATA_DIR to a writable folder.") from err
+            raise StoreError(
+                f"Cannot write to {self.data_dir}: {err.strerror}.",
+                fix="Set THRIVE_DATA_DIR to a writable folder.",
+            ) from err
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -101,8 +102,10 @@ class UserData:
 
     def save_profile(self, data: dict[str, Any], name: str = "default") -> None:
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO profiles VALUES (?, ?, ?)",
-                       (name, json.dumps(data), time.time()))
+            db.execute(
+                "INSERT OR REPLACE INTO profiles VALUES (?, ?, ?)",
+                (name, json.dumps(data), time.time()),
+            )
 
     def load_profile(self, name: str = "default") -> dict[str, Any]:
         with self._connect() as db:
@@ -115,14 +118,17 @@ class UserData:
         now = time.time()
         conv = Conversation(uuid.uuid4().hex, title[:120], now, now)
         with self._connect() as db:
-            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)",
-                       (conv.id, conv.title, conv.created, conv.updated))
+            db.execute(
+                "INSERT INTO conversations VALUES (?, ?, ?, ?)",
+                (conv.id, conv.title, conv.created, conv.updated),
+            )
         return conv
 
     def conversations(self) -> list[Conversation]:
         with self._connect() as db:
-            rows = db.execute("SELECT id, title, created, updated FROM conversations "
-                              "ORDER BY updated DESC").fetchall()
+            rows = db.execute(
+                "SELECT id, title, created, updated FROM conversations ORDER BY updated DESC"
+            ).fetchall()
         return [Conversation(*r) for r in rows]
 
     def rename_conversation(self, conversation_id: str, title: str) -> None:
@@ -136,13 +142,16 @@ class UserData:
         with self._connect() as db:
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
-    def add_message(self, conversation_id: str, role: str, content: str,
-                    meta: dict[str, Any] | None = None) -> Message:
+    def add_message(
+        self, conversation_id: str, role: str, content: str, meta: dict[str, Any] | None = None
+    ) -> Message:
         now = time.time()
         msg = Message(uuid.uuid4().hex, conversation_id, role, content, meta or {}, now)
         with self._connect() as db:
-            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)",
-                       (msg.id, conversation_id, role, content, json.dumps(msg.meta), now))
+            db.execute(
+                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)",
+                (msg.id, conversation_id, role, content, json.dumps(msg.meta), now),
+            )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         return msg
 
@@ -151,15 +160,19 @@ class UserData:
             rows = db.execute(
                 "SELECT m.id, m.conversation_id, m.role, m.content, m.meta, m.created, "
                 "f.score, f.comment FROM messages m LEFT JOIN feedback f ON f.message_id = m.id "
-                "WHERE m.conversation_id = ? ORDER BY m.created, m.rowid", (conversation_id,),
+                "WHERE m.conversation_id = ? ORDER BY m.created, m.rowid",
+                (conversation_id,),
             ).fetchall()
-        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7] or "")
-                for r in rows]
+        return [
+            Message(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7] or "") for r in rows
+        ]
 
     def set_feedback(self, message_id: str, score: int, comment: str = "") -> None:
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
-                       (message_id, int(score), comment[:2000], time.time()))
+            db.execute(
+                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
+                (message_id, int(score), comment[:2000], time.time()),
+            )
 
     def clear_feedback(self, message_id: str) -> None:
         """Forget the feedback on one answer (the user took their thumbs back)."""
@@ -178,22 +191,25 @@ class UserData:
 
     def set_plan_item(self, plan_id: str, item_id: str, done: bool) -> None:
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO plan_items VALUES (?, ?, ?, ?)",
-                       (plan_id, item_id, int(done), time.time()))
+            db.execute(
+                "INSERT OR REPLACE INTO plan_items VALUES (?, ?, ?, ?)",
+                (plan_id, item_id, int(done), time.time()),
+            )
 
     def plan_items(self, plan_id: str) -> dict[str, bool]:
         with self._connect() as db:
-            rows = db.execute("SELECT item_id, done FROM plan_items WHERE plan_id = ?",
-                              (plan_id,)).fetchall()
+            rows = db.execute(
+                "SELECT item_id, done FROM plan_items WHERE plan_id = ?", (plan_id,)
+            ).fetchall()
         return {r[0]: bool(r[1]) for r in rows}
 
     # -- everything -----------------------------------------------------------------------
 
     def delete_everything(self) -> None:
-        """Delete all of the user's data: the database file and anything else in the folder."""
+        """Delete all of the user's data: Thrive's database and its journal files. Only
+        Thrive's own files go, so a data folder shared with other files is safe to point at."""
         with self._lock:
-            if self.data_dir.exists():
-                shutil.rmtree(self.data_dir)
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
