@@ -175,10 +175,17 @@ class ExposureScorer:
         self.safe = anchors_of(guide, SAFE_SECTIONS)
         self.threat_anchors = anchors_of(guide, THREATS)
         self.strategy_anchors = anchors_of(guide, STRATEGIES)
-        self._e = embeddings.encode([a.text for a in self.exposed])
-        self._s = embeddings.encode([a.text for a in self.safe])
-        self._t = embeddings.encode([a.text for a in self.threat_anchors])
-        self._st = embeddings.encode([a.text for a in self.strategy_anchors])
+        # Exposed and safe anchors are subsets of the threat and strategy ones: embed each
+        # clause once (embedding is the slow part on a busy CPU).
+        texts = list(dict.fromkeys(a.text for a in (*self.threat_anchors, *self.strategy_anchors)))
+        row = {t: i for i, t in enumerate(texts)}
+        vectors = embeddings.encode(texts)
+
+        def rows(anchors: list[Anchor]) -> np.ndarray:
+            return vectors[[row[a.text] for a in anchors]]
+
+        self._e, self._s = rows(self.exposed), rows(self.safe)
+        self._t, self._st = rows(self.threat_anchors), rows(self.strategy_anchors)
         self.center, self.half_gap = self._calibrate()
 
     _cache: ClassVar[dict[tuple[tuple[str, int, int], ...], ExposureScorer]] = {}

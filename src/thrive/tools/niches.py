@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from thrive.backends.base import Backend
-from thrive.errors import ThriveError
+from thrive.errors import BackendUnavailable, ThriveError
 from thrive.schema import AnswerRequest, Profile
 from thrive.tools.exposure import EXPOSED_CUES, ExposureScorer, Level
 from thrive.tools.guide import Guide
@@ -483,7 +483,15 @@ def llm_niches(
     error: InvalidNiches | None = None
     for _attempt in range(2):
         request = AnswerRequest("niches", [], profile, [], messages, max_tokens=1024)
-        reply = backend.complete(request)
+        try:
+            reply = backend.complete(request)
+        except ThriveError:
+            raise
+        except Exception as err:  # a model's own failure: the offline niches still serve
+            raise BackendUnavailable(
+                f"{backend.name} failed while writing niches: {err}",
+                fix="Try again, or use THRIVE_LLM=extractive.",
+            ) from err
         try:
             return check_draft(parse_draft(reply), profile, scorer)
         except InvalidNiches as err:

@@ -1,0 +1,129 @@
+"""`thrive exposure`, `thrive niches` and `thrive plan`: JSON exactly as DESIGN.md fixes it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from typer.testing import CliRunner
+
+from thrive.cli import app
+from thrive.settings import Settings
+from thrive.tools.guide import ACTIONS, STRATEGIES, THREATS
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def env(guide_settings: Settings, tmp_path: Path) -> dict[str, str]:
+    return {
+        "THRIVE_CORPUS_DIR": str(guide_settings.corpus_dir),
+        "THRIVE_VECTORSTORE_DIR": str(guide_settings.vectorstore_dir),
+        "THRIVE_DATA_DIR": str(tmp_path / "data"),
+        "THRIVE_LLM": "extractive",
+    }
+
+
+@pytest.fixture()
+def profile_file(tmp_path: Path) -> Path:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps({"skills": ["copywriting", "SEO"], "interests": ["fintech"]}))
+    return path
+
+
+def test_exposure_json(env: dict[str, str]) -> None:
+    got = runner.invoke(
+        app, ["exposure", "--skills", "basic data entry; brand strategy", "--json"], env=env
+    )
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    assert [d["skill"] for d in data] == ["basic data entry", "brand strategy"]
+    for item in data:
+        assert set(item) == {"skill", "score", "level", "threats", "strategies", "why"}
+        assert isinstance(item["score"], int) and 0 <= item["score"] <= 100
+        assert item["level"] in ("high", "medium", "low")
+        assert set(item["threats"]) <= set(THREATS) and set(item["strategies"]) <= set(STRATEGIES)
+        assert isinstance(item["why"], str) and item["why"]
+    assert data[0]["score"] > data[1]["score"]
+
+
+def test_exposure_table_and_profile_skills(env: dict[str, str], profile_file: Path) -> None:
+    got = runner.invoke(app, ["exposure", "--profile", str(profile_file)], env=env)
+    assert got.exit_code == 0, got.output
+    assert "copywriting" in got.stdout and "SEO" in got.stdout and "threat-" in got.stdout
+
+
+def test_exposure_without_skills_says_what_to_do(env: dict[str, str]) -> None:
+    got = runner.invoke(app, ["exposure"], env=env)
+    assert got.exit_code == 1
+    assert "--skills" in got.stderr
+
+
+def test_niches_json(env: dict[str, str], profile_file: Path) -> None:
+    got = runner.invoke(app, ["niches", "--profile", str(profile_file), "--json"], env=env)
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    assert len(data) >= 3
+    for item in data:
+        assert set(item) == {"niche", "why", "exposure", "strategies", "first_steps"}
+        assert item["exposure"] in ("low", "medium", "high")
+        assert item["strategies"] and set(item["strategies"]) <= set(STRATEGIES)
+        assert len(item["first_steps"]) == 3
+
+
+def test_niches_for_an_empty_profile_explain_themselves(env: dict[str, str]) -> None:
+    got = runner.invoke(app, ["niches", "--json"], env=env)
+    assert got.exit_code == 0, got.output
+    assert len(json.loads(got.stdout)) >= 3
+    assert "profile is empty" in got.stderr
+
+
+def test_niches_with_a_broken_profile_file(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{skills: copywriting")
+    got = runner.invoke(app, ["niches", "--profile", str(bad)], env=env)
+    assert got.exit_code == 1 and "not valid JSON" in got.stderr
+
+
+def test_plan_json_ticks_and_exports(
+    env: dict[str, str], profile_file: Path, tmp_path: Path
+) -> None:
+    ics, md = tmp_path / "plan.ics", tmp_path / "plan.md"
+    args = ["plan", "--profile", str(profile_file), "--json", "--start", "2026-03-02"]
+    got = runner.invoke(
+        app, [*args, "--done", "niche-choose", "--ics", str(ics), "--markdown", str(md)], env=env
+    )
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    assert data["start"] == "2026-03-02" and data["end"] == "2026-03-31"
+    items = [i for week in data["weeks"] for i in week["items"]]
+    assert [w["week"] for w in data["weeks"]] == [1, 2, 3, 4]
+    assert {i["step"] for i in items} == set(ACTIONS)
+    assert all(date(2026, 3, 2) <= date.fromisoformat(i["due"]) <= date(2026, 3, 31) for i in items)
+    assert [i["id"] for i in items if i["done"]] == ["niche-choose"]
+    assert len(list(Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))) == len(items)
+    assert "- [x] **Mon 9 Mar: Choose your niche**" in md.read_text("utf-8")
+    # The tick is saved: a later run without --done still shows it.
+    again = json.loads(runner.invoke(app, args, env=env).stdout)
+    assert [i["id"] for w in again["weeks"] for i in w["items"] if i["done"]] == ["niche-choose"]
+
+
+def test_plan_defaults_to_today_and_prints_checkboxes(env: dict[str, str]) -> None:
+    got = runner.invoke(app, ["plan"], env=env)
+    assert got.exit_code == 0, got.output
+    assert "☐" in got.stdout and "[action-7]" in got.stdout
+    assert f"{date.today() + timedelta(days=29):%d %b %Y}" in got.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--start", "tomorrow"], "YYYY-MM-DD"), (["--done", "nope"], "assess-score")],
+)
+def test_plan_input_errors_say_what_to_do(
+    env: dict[str, str], args: list[str], message: str
+) -> None:
+    got = runner.invoke(app, ["plan", *args], env=env)
+    assert got.exit_code == 1 and message in got.stderr
