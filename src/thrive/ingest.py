@@ -19,7 +19,7 @@ from thrive import embeddings
 from thrive.corpus import Chunk, chunk_sections, read_corpus
 from thrive.errors import StoreError
 from thrive.settings import Settings
-from thrive.store import GuideIndex, connect, move_aside
+from thrive.store import GuideIndex, connect, get_all, move_aside
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 BATCH = 64
@@ -114,10 +114,10 @@ def _ingest_locked(
 
     existing: dict[str, str] = {}
     if not fresh:
-        got = target.get(include=["metadatas"])  # type: ignore[list-item]
+        got = get_all(target, ["metadatas"])
         existing = {
             i: str((m or {}).get("content_hash", ""))
-            for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
         }
     wanted = {c.chunk_id for c in chunks}
     todo = [c for c in chunks if existing.get(c.chunk_id) != c.content_hash]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import bm25s
@@ -114,24 +115,35 @@ class GuideSearcher:
     def open(cls, settings: Settings) -> GuideSearcher:
         """The searcher for the active index; reused while the corpus version is unchanged."""
         collection = GuideIndex(connect(settings), settings.collection).require_active()
-        key = (collection.name, str((collection.metadata or {}).get("corpus_version", "")))
+        where = settings.chroma_url or Path(settings.vectorstore_dir).resolve()
+        store = f"{where}|{settings.collection}"
+        version = str((collection.metadata or {}).get("corpus_version", ""))
+        key = (store, f"{collection.name}@{version}")
         with cls._lock:
             if key not in cls._cache:
+                # A new version (or a rebuild) replaces the store's old searcher: a long-running
+                # page that sees many re-ingests must not keep every old BM25 index alive.
+                for old in [k for k in cls._cache if k[0] == store]:
+                    del cls._cache[old]
                 cls._cache[key] = cls(collection, all_chunks(collection), settings.scope_threshold)
             return cls._cache[key]
 
     def section_text(self, section_id: str) -> str:
         return "\n".join(c.text for c in self.chunks if c.metadata.get("section_id") == section_id)
 
-    def _dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+    def _dense(self, vectors: np.ndarray, n: int) -> list[list[tuple[int, float]]]:
+        """One run of (position, similarity) per vector, from a single Chroma query: each
+        call has a fixed cost (~1 ms), so the profile's vector rides along with the question's."""
         got = self.collection.query(
-            query_embeddings=[vector], n_results=min(n, len(self.chunks)), include=["distances"]
+            query_embeddings=vectors, n_results=min(n, len(self.chunks)), include=["distances"]
         )  # type: ignore[list-item]
-        ids, dists = got["ids"][0], (got["distances"] or [[]])[0]
         return [
-            (self.position[i], 1.0 - float(d))
-            for i, d in zip(ids, dists, strict=True)
-            if i in self.position
+            [
+                (self.position[i], 1.0 - float(d))
+                for i, d in zip(ids, dists, strict=True)
+                if i in self.position
+            ]
+            for ids, dists in zip(got["ids"], got["distances"] or [], strict=True)
         ]
 
     def search(
@@ -144,8 +156,8 @@ class GuideSearcher:
         queries = [question] + ([f"{question} {profile_text}"] if profile_text else [])
         vectors = embeddings.encode(queries)
         # The question's own dense run is always made: it carries the scope signal.
-        question_dense = self._dense(vectors[0], n)
-        dense_runs = [question_dense, *(self._dense(v, n) for v in vectors[1:])]
+        dense_runs = self._dense(vectors, n)
+        question_dense = dense_runs[0]
         dense = dense_runs if mode != "bm25" else []
         lexical = [self.lexical.search(q, n) for q in queries] if mode != "dense" else []
 

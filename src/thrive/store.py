@@ -135,13 +135,28 @@ class GuideIndex:
                 self.client.delete_collection(other_name)
 
 
+# Embedded Chroma cannot return ~32k records at once (SQLite: "too many SQL variables").
+PAGE = 5_000
+
+
+def get_all(collection: Collection, include: list[str]) -> dict[str, list[Any]]:
+    """`collection.get(include=...)` for every record, fetched a page at a time."""
+    out: dict[str, list[Any]] = {"ids": [], **{field: [] for field in include}}
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=PAGE, offset=offset)  # type: ignore[arg-type]
+        for field, values in out.items():
+            values.extend(got[field] or [])  # type: ignore[literal-required]
+        if len(got["ids"]) < PAGE:
+            return out
+        offset += PAGE
+
+
 def all_chunks(collection: Collection) -> list[StoredChunk]:
     """Every chunk in the collection, in a stable order (by id)."""
-    got = collection.get(include=["documents", "metadatas"])  # type: ignore[list-item]
-    docs = got["documents"] or []
-    metas = got["metadatas"] or []
+    got = get_all(collection, ["documents", "metadatas"])
     rows = [
         StoredChunk(i, d or "", dict(m or {}))
-        for i, d, m in zip(got["ids"], docs, metas, strict=True)
+        for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
     ]
     return sorted(rows, key=lambda r: (r.metadata.get("order", 0), r.chunk_id))
