@@ -228,5 +228,8 @@ def run_app(
     raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
 
 
+# `thrive bench` lives in its own module.
+import thrive.cli_bench  # noqa: E402, F401
+
 if __name__ == "__main__":
     app()
