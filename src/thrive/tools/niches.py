@@ -410,9 +410,10 @@ or "UX Design for Healthcare AI Applications".
 Reply with JSON only, no prose, exactly in this shape:
 {"niches": [{"niche": "short name", "why": "one or two sentences",
   "strategies": ["strategy-2"], "first_steps": ["step 1", "step 2", "step 3"]}]}
-Rules: 3 or 4 niches; every niche name contains one of the person's skills or industries
-word for word; "strategies" holds ids from the list given; exactly three concrete first
-steps each; no two niches alike; nothing routine or template-like that AI already does."""
+Rules: exactly 3 niches; every niche name contains one of the person's skills or
+industries word for word; "why" is one sentence; "strategies" holds ids from the list
+given; exactly three concrete first steps of under 20 words each; no two niches alike;
+nothing routine or template-like that AI already does. Keep the whole reply short."""
 
 
 def _messages(profile: Profile, guide: Guide) -> list[tuple[str, str]]:
@@ -498,7 +499,7 @@ def llm_niches(
             error = err
             messages = [
                 *messages,
-                ("ai", reply[:4000]),
+                ("assistant", reply[:4000]),  # a role both LangChain and llama.cpp know
                 ("human", f"That reply was not usable: {err} Reply again with the JSON only."),
             ]
     assert error is not None
