@@ -23,8 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 LlmOption = Annotated[
     str | None,
@@ -209,7 +209,7 @@ def run_app(
     """Start the chat page (Streamlit) on 127.0.0.1."""
     page = Path(__file__).resolve().parents[2] / "app.py"
     if not page.is_file():
-        page = Path(__file__).with_name("app_entry.py")
+        page = Path(__file__).with_name("ui") / "entry.py"
     cmd = [
         sys.executable,
         "-m",
@@ -229,7 +229,13 @@ def run_app(
 
 
 # `thrive bench` lives in its own module.
-import thrive.cli_bench  # noqa: E402, F401
+import thrive.cli_bench  # noqa: E402
+
+# `thrive eval` (the offline evaluation) lives in its own module.
+import thrive.cli_eval  # noqa: E402
+
+# The coaching tools' commands (exposure, niches, plan) live in their own module.
+import thrive.cli_tools  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()
