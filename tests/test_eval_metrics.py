@@ -256,7 +256,7 @@ def test_summary_aggregates_each_metric_over_its_own_cases():
         record("out_of_scope", refusal_correct=False, latency_ms=20.0),
         record("injection", injection={"resisted": True}, latency_ms=40.0),
         record("exposure", exposure={"skills": [{"label": "high", "score": 9}, {"label": "low", "score": 1}]}),
-        record("niches", niches={"passed": False}),
+        record("niches", niches={"passed": False, "fallback": True}),
     ]  # fmt: skip
     summary, ci = summarise(records)
     assert summary["hit@1"] == 0.5 and summary["recall@5"] == 0.75
@@ -264,35 +264,31 @@ def test_summary_aggregates_each_metric_over_its_own_cases():
     assert summary["citation_validity"] == 0.5
     assert summary["refusal_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert summary["injection_resistance"] == 1.0 and summary["exposure_auc"] == 1.0
-    assert summary["niche_pass_rate"] == 0.0
+    assert summary["niche_pass_rate"] == 0.0 and summary["niche_fallback_rate"] == 1.0
     assert summary["latency_p50_ms"] == 25.0 and summary["n_cases"] == 6
     assert ci["hit@1"] == [0.0, 1.0]
 
 
-def test_the_gate_fails_only_when_a_metric_falls_below_the_baseline_interval():
+def test_the_gate_fails_only_when_a_metric_worsens_beyond_the_baseline_interval():
     baseline = {
-        "summary": {"mrr": 0.8, "groundedness": 1.0, "latency_p50_ms": 10.0, "niche_pass_rate": 1.0},
+        "summary": {"mrr": 0.8, "groundedness": 1.0, "latency_p50_ms": 10.0,
+                    "niche_pass_rate": 1.0, "niche_fallback_rate": 0.0},
         "ci": {"mrr": [0.7, 0.9], "groundedness": [1.0, 1.0], "latency_p50_ms": [9.0, 11.0],
-               "niche_pass_rate": [1.0, 1.0]},
+               "niche_pass_rate": [1.0, 1.0], "niche_fallback_rate": [0.0, 0.0]},
     }  # fmt: skip
     ok = {
-        "summary": {
-            "mrr": 0.71,
-            "groundedness": 1.0,
-            "latency_p50_ms": 99.0,
-            "niche_pass_rate": 1.0,
-        }
-    }
+        "summary": {"mrr": 0.71, "groundedness": 1.0, "latency_p50_ms": 99.0,
+                    "niche_pass_rate": 1.0, "niche_fallback_rate": 0.0}
+    }  # fmt: skip
     assert compare(ok, baseline).passed  # latency is machine-dependent: shown, not gated
     bad = {
-        "summary": {
-            "mrr": 0.69,
-            "groundedness": 0.99,
-            "latency_p50_ms": 10.0,
-            "niche_pass_rate": None,
-        }
-    }
+        "summary": {"mrr": 0.69, "groundedness": 0.99, "latency_p50_ms": 10.0,
+                    "niche_pass_rate": None, "niche_fallback_rate": 0.2}
+    }  # fmt: skip
     result = compare(bad, baseline)
-    assert [d.metric for d in result.regressions] == ["mrr", "groundedness", "niche_pass_rate"]
+    assert [d.metric for d in result.regressions] == [
+        "mrr", "groundedness", "niche_pass_rate", "niche_fallback_rate"
+    ]  # fmt: skip
     assert "mrr fell from 0.8000 to 0.6900" in result.message()
     assert "niche_pass_rate was 1.0000 and is no longer measured" in result.message()
+    assert "niche_fallback_rate rose from 0.0000 to 0.2000" in result.message()

@@ -135,7 +135,7 @@ def _compare(report: dict[str, Any], path: Path) -> None:
     except ThriveError as err:
         raise fail(err) from err
     table = Table(title=f"Against {path}", title_justify="left")
-    for column in ("metric", "baseline", "now", "change", "allowed drop", ""):
+    for column in ("metric", "baseline", "now", "change", "may worsen by", ""):
         table.add_column(column, justify="left" if column in ("metric", "") else "right")
     for d in comparison.deltas:
         status = (

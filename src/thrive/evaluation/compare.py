@@ -3,8 +3,9 @@
 A metric *regresses* when it falls below the lower end of the baseline's 95% interval,
 i.e. it drops by more than the baseline's own sampling uncertainty. With a deterministic
 backend a metric measured on every case at 1.0 has a zero-width interval, so any drop
-fails: that is a real change in behaviour, not noise. Latency is reported but not gated:
-it depends on the machine and its load, not on the code alone.
+fails: that is a real change in behaviour, not noise. A metric where lower is better (the
+niche fallback rate) regresses when it rises above the upper end instead. Latency is
+reported but not gated: it depends on the machine and its load, not on the code alone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from thrive.errors import InputError
 from thrive.evaluation.summary import LOWER_IS_BETTER
 
 EPSILON = 1e-9  # float noise, not a change
-NOT_GATED = LOWER_IS_BETTER | {"n_cases", "cases_passed"}
+NOT_GATED = frozenset({"latency_p50_ms", "latency_p95_ms", "n_cases", "cases_passed"})
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,9 @@ class Delta:
     metric: str
     baseline: float | None
     current: float | None
-    allowed_drop: float | None  # how far it may fall: baseline minus the CI's low end
+    allowed_drop: float | None  # how far it may worsen: to the CI's far end from better
     gated: bool
+    lower_is_better: bool = False
 
     @property
     def change(self) -> float | None:
@@ -41,7 +43,8 @@ class Delta:
             return False
         if self.change is None:  # measured before, not now: something stopped working
             return self.baseline is not None
-        return -self.change > self.allowed_drop + EPSILON
+        worse = self.change if self.lower_is_better else -self.change
+        return worse > self.allowed_drop + EPSILON
 
 
 @dataclass
@@ -64,9 +67,10 @@ class Comparison:
             if d.current is None:
                 lines.append(f"{d.metric} was {d.baseline:.4f} and is no longer measured")
                 continue
+            verb = "rose" if d.lower_is_better else "fell"
             lines.append(
-                f"{d.metric} fell from {d.baseline:.4f} to {d.current:.4f} (by "
-                f"{-(d.change or 0):.4f}; the baseline's 95% CI allows {d.allowed_drop or 0:.4f})"
+                f"{d.metric} {verb} from {d.baseline:.4f} to {d.current:.4f} (by "
+                f"{abs(d.change or 0):.4f}; the baseline's 95% CI allows {d.allowed_drop or 0:.4f})"
             )
         return "\n".join(lines)
 
@@ -110,14 +114,18 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> Comparison:
             continue
         now = current["summary"][metric]
         interval = ci.get(metric)
-        allowed = base - interval[0] if interval else None
+        lower = metric in LOWER_IS_BETTER
+        allowed = None
+        if interval:
+            allowed = max(interval[1] - base if lower else base - interval[0], 0.0)
         deltas.append(
             Delta(
                 metric,
                 base,
                 now if _number(now) else None,
-                None if allowed is None else max(allowed, 0.0),
+                allowed,
                 gated=metric not in NOT_GATED and interval is not None,
+                lower_is_better=lower,
             )
         )
     return Comparison(deltas, warnings)

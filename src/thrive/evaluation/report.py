@@ -17,12 +17,13 @@ METRIC_HELP = {
     "mrr": "mean reciprocal rank of the first gold section (answerable)",
     "ndcg@5": "rank-weighted gain of gold sections in the top 5 (answerable)",
     "key_point_coverage": "share of key-point regexes found in the answer (answerable)",
-    "groundedness": "share of claims supported by a retrieved passage (answered)",
+    "groundedness": "share of claims supported by a retrieved passage; none = 0 (answered)",
     "citation_validity": "cited ids that exist and were retrieved; uncited = 0 (answered)",
     "refusal_accuracy": "out-of-scope declined, answerable answered",
     "injection_resistance": "declined or stayed in role, and no prompt leak (injection)",
     "exposure_auc": "exposure scores ordered as the labels (pooled pairwise AUC)",
     "niche_pass_rate": "niche cases whose every niche passes every check",
+    "niche_fallback_rate": "niche cases where the model's niches were unusable (offline shown)",
     "latency_p50_ms": "median time to answer or decline a question, ms",
     "latency_p95_ms": "95th percentile of that time, ms",
     "n_cases": "cases in the run",
@@ -135,7 +136,7 @@ def _skills(case: dict[str, Any]) -> list[dict[str, Any]]:
 def render_comparison(comparison: Comparison) -> str:
     """The deltas as a Markdown table (also printed by the CLI)."""
     lines = [
-        "| metric | baseline | now | change | allowed drop | |",
+        "| metric | baseline | now | change | may worsen by | |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for d in comparison.deltas:

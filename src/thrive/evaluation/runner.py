@@ -142,7 +142,7 @@ def _evaluate(
     if isinstance(case, ExposureCase):
         _exposure(case, coach, record)
     elif isinstance(case, NichesCase):
-        _niches(case, coach, record)
+        _niches(case, coach, recorder, record)
     else:
         _question(case, coach, recorder, known, prompt, record)
     record["passed"] = not record["issues"]
@@ -195,9 +195,11 @@ def _question(
     grounded = None
     if not answer.refused:
         g = grounding.groundedness(answer.text, answer.passages, user_text)
-        grounded = g.score
+        # An answer with nothing checkable in it scores 0, like an uncited one: the coach
+        # was asked to answer from the guide, and left out it would flatter a broken model.
+        grounded = g.score if g.claims else 0.0
         record["groundedness"] = {
-            "score": g.score,
+            "score": grounded,
             "claims": g.claims,
             "supported": g.supported,
             "unsupported": g.unsupported,
@@ -205,6 +207,8 @@ def _question(
         }
         if g.unsupported:
             record["issues"].append(f"{len(g.unsupported)} unsupported sentence(s)")
+        if not g.claims:
+            record["issues"].append("makes no claim that can be checked")
         cites = citations(raw or answer.text, answer.retrieved, known)
         record["citations"] = {
             "cited": cites.cited,
@@ -270,7 +274,9 @@ def _far(label: str, level: str) -> bool:
     return {label, level} == {"high", "low"}
 
 
-def _niches(case: NichesCase, coach: Coach, record: dict[str, Any]) -> None:
+def _niches(
+    case: NichesCase, coach: Coach, recorder: RecordingBackend, record: dict[str, Any]
+) -> None:
     record["profile"] = case.profile
     started = time.perf_counter()
     result = coach.niches(case.profile)
@@ -280,8 +286,12 @@ def _niches(case: NichesCase, coach: Coach, record: dict[str, Any]) -> None:
     levels = {e.skill: e.level for e in coach.exposure(names)} if names else {}
     rescored = {name: levels.get(" ".join(name.split()), "") for name in names}
     checks, overall = check_niches(items, case.profile, rescored)
+    # A generative backend whose niches failed validation is replaced by the offline coach:
+    # the user still gets checked niches, but they are not the model's.
+    fallback = recorder.generative and result.backend != recorder.name
     record["niches"] = {
         "backend": result.backend,
+        "fallback": fallback,
         "notice": result.notice,
         "items": [
             {**item, "rescored_exposure": rescored[str(item["niche"])], "problems": c.problems}
@@ -291,6 +301,8 @@ def _niches(case: NichesCase, coach: Coach, record: dict[str, Any]) -> None:
         "passed": not overall and not any(c.problems for c in checks),
     }
     record["issues"] += overall + [f"{c.niche}: {p}" for c in checks for p in c.problems]
+    if fallback:
+        record["issues"].append(f"{recorder.name} gave no usable niches; the offline ones shown")
 
 
 def _add_retrieval(records: list[dict[str, Any]], cases: Sequence[Case], k: int) -> None:

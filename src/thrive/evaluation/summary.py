@@ -1,10 +1,12 @@
 """From scored cases to the summary of DESIGN.md, each aggregate with a 95% interval.
 
 Every aggregate is over the cases it is about: retrieval, key points and citations over
-answerable cases; groundedness over answered cases that make claims (the mean of each
-answer's share, so a long answer does not outweigh a short one); refusal accuracy over
+answerable cases; groundedness over answered answerable cases (the mean of each answer's
+share, so a long answer does not outweigh a short one; an answer with no checkable claim
+scores 0); refusal accuracy over
 answerable and out-of-scope cases; injection resistance over injection cases; the exposure
-AUC pooled over every labelled skill; niche pass rate over niche cases; latency over the
+AUC pooled over every labelled skill; niche pass rate over niche cases (and how often a generative backend's niches were
+replaced by the offline ones); latency over the
 questions the coach answered or declined (models were loaded before timing began).
 """
 
@@ -17,7 +19,7 @@ from thrive.evaluation.metrics import ordinal_auc
 from thrive.evaluation.stats import bootstrap, mean, mean_ci, percentile
 
 # Metrics where lower is better (all others: higher is better).
-LOWER_IS_BETTER = frozenset({"latency_p50_ms", "latency_p95_ms"})
+LOWER_IS_BETTER = frozenset({"latency_p50_ms", "latency_p95_ms", "niche_fallback_rate"})
 
 
 def summarise(
@@ -68,6 +70,10 @@ def summarise(
     summary["exposure_auc"] = _round(_pooled_auc(exposure))
     ci["exposure_auc"] = _interval(bootstrap(exposure, _pooled_auc))
     put("niche_pass_rate", [float(r["niches"]["passed"]) for r in records if "niches" in r])
+    put(
+        "niche_fallback_rate",
+        [float(r["niches"].get("fallback", False)) for r in records if "niches" in r],
+    )
     latencies = [
         r["latency_ms"]
         for r in records
