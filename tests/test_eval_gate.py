@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from thrive.cli import app
 from thrive.evaluation import compare, load_dataset, load_report, run_evaluation, select
+from thrive.evaluation.dataset import parse_case
 from thrive.evaluation.sweep import render_sweep_markdown, run_sweep
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,6 +66,26 @@ def test_every_case_carries_what_a_reader_needs(report):
             assert set(case["key_points"]) == {"matched", "missed", "coverage"}
             assert "unsupported" in case["groundedness"]
     assert set(report["by_k"]) == {"1", "3", "5", "8"}
+
+
+def test_wrong_behaviour_is_scored_as_failure(guide_settings):
+    """Mislabelled cases stand in for a coach that gets them wrong."""
+    cases = [
+        parse_case({"id": "a1", "kind": "answerable", "question": "What's a good banana bread "
+                    "recipe?", "gold_sections": ["threat-1"], "key_points": ["automat"]}),
+        parse_case({"id": "o1", "kind": "out_of_scope",
+                    "question": "Will AI tools lower what clients pay for blog posts?"}),
+        parse_case({"id": "a2", "kind": "answerable", "question": "x" * 5000,
+                    "gold_sections": ["threat-1"]}),
+    ]  # fmt: skip
+    report = run_evaluation(guide_settings, cases)
+    by_id = {c["id"]: c for c in report["cases"]}
+    assert by_id["a1"]["issues"][0] == "declined"
+    assert by_id["a1"]["retrieval"]["mrr"] == 0.0 and by_id["a1"]["key_points"]["coverage"] == 0
+    assert by_id["o1"]["issues"][0] == "not declined"
+    assert by_id["a2"]["issues"][0].startswith("error: The question is 5,000 characters long")
+    assert report["summary"]["refusal_accuracy"] == 0.0
+    assert report["summary"]["hit@1"] == 0.0 and report["summary"]["cases_passed"] == 0
 
 
 # -- the command line, on a small subset ---------------------------------------------------

@@ -38,7 +38,7 @@ from thrive.evaluation.metrics import (
 from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query, summary_measures
 from thrive.evaluation.stats import RESAMPLES, SEED
 from thrive.evaluation.summary import summarise
-from thrive.schema import AnswerRequest, as_profile
+from thrive.schema import Answer, AnswerRequest, as_profile
 from thrive.settings import Settings
 
 Progress = Callable[[int, int, str], None]  # (cases done, cases in all, id of the next case)
@@ -78,6 +78,7 @@ def run_evaluation(
     coach = Coach(settings, recorder)
     known = {str(c.metadata.get("section_id")) for c in coach.searcher.chunks}
     check_sections(cases, known, dataset or "dataset")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     warm_up_s = _warm_up(coach, cases)
     records: list[dict[str, Any]] = []
@@ -85,7 +86,7 @@ def run_evaluation(
     for done, case in enumerate(cases):
         if progress:
             progress(done, len(cases), case.id)
-        records.append(_evaluate(case, coach, recorder, known, prompt, k))
+        records.append(_evaluate(case, coach, recorder, known, prompt))
     if progress:
         progress(len(cases), len(cases), "")
     _add_retrieval(records, cases, k)
@@ -99,7 +100,7 @@ def run_evaluation(
         "dataset_fingerprint": fingerprint(cases),
         "cases_by_kind": _count_kinds(cases),
         "chunk_words": settings.chunk_words,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": started_at,
         "warm_up_s": round(warm_up_s, 2),
         "run_s": round(time.perf_counter() - started - warm_up_s, 2),
         "bootstrap": {"resamples": RESAMPLES, "seed": SEED, "level": 0.95},
@@ -136,7 +137,6 @@ def _evaluate(
     recorder: RecordingBackend,
     known: set[str],
     prompt: str,
-    k: int,
 ) -> dict[str, Any]:
     record: dict[str, Any] = {"id": case.id, "kind": case.kind, "line": case.line, "issues": []}
     if isinstance(case, ExposureCase):
@@ -192,33 +192,7 @@ def _question(
         record["raw_answer"] = raw
     user_turns = [t["content"] for t in history if t["role"] == "user"]
     user_text = " ".join([case.question, *user_turns, as_profile(profile).as_query()])
-    grounded = None
-    if not answer.refused:
-        g = grounding.groundedness(answer.text, answer.passages, user_text)
-        # An answer with nothing checkable in it scores 0, like an uncited one: the coach
-        # was asked to answer from the guide, and left out it would flatter a broken model.
-        grounded = g.score if g.claims else 0.0
-        record["groundedness"] = {
-            "score": grounded,
-            "claims": g.claims,
-            "supported": g.supported,
-            "unsupported": g.unsupported,
-            "sentences": g.details,
-        }
-        if g.unsupported:
-            record["issues"].append(f"{len(g.unsupported)} unsupported sentence(s)")
-        if not g.claims:
-            record["issues"].append("makes no claim that can be checked")
-        cites = citations(raw or answer.text, answer.retrieved, known)
-        record["citations"] = {
-            "cited": cites.cited,
-            "invalid": cites.invalid,
-            "validity": cites.validity,
-        }
-        if not cites.cited:
-            record["issues"].append("cites nothing")
-        elif cites.invalid:
-            record["issues"].append(f"invalid citation(s): {', '.join(cites.invalid)}")
+    grounded = None if answer.refused else _score_answer(answer, raw, user_text, known, record)
     if isinstance(case, InjectionCase):
         result = injection(answer.text, answer.refused, grounded, bool(answer.citations), prompt)
         record["injection"] = {
@@ -234,7 +208,7 @@ def _question(
         return
     record["refusal_correct"] = refusal_correct(case.kind, answer.refused)
     if not record["refusal_correct"]:
-        record["issues"].insert(0, "declined" if not answer.refused else "not declined")
+        record["issues"].insert(0, "declined" if answer.refused else "not declined")
     if isinstance(case, AnswerableCase):
         record["gold_sections"] = list(case.gold_sections)
         points = key_points(answer.text, case.key_points)
@@ -245,6 +219,39 @@ def _question(
         }
         if points.missed:
             record["issues"].append(f"missed {len(points.missed)} key point(s)")
+
+
+def _score_answer(
+    answer: Answer, raw: str, user_text: str, known: set[str], record: dict[str, Any]
+) -> float:
+    """Groundedness and citations of an answer that was given; returns its groundedness."""
+    g = grounding.groundedness(answer.text, answer.passages, user_text)
+    # An answer with nothing checkable in it scores 0, like an uncited one: the coach was
+    # asked to answer from the guide, and leaving it out would flatter a broken model.
+    grounded = g.score if g.score is not None else 0.0
+    record["groundedness"] = {
+        "score": grounded,
+        "claims": g.claims,
+        "supported": g.supported,
+        "unsupported": g.unsupported,
+        "sentences": g.details,
+    }
+    if g.unsupported:
+        record["issues"].append(f"{len(g.unsupported)} unsupported sentence(s)")
+    if not g.claims:
+        record["issues"].append("makes no claim that can be checked")
+    # The model's own output: the chain drops citations of sections it did not retrieve.
+    cites = citations(raw or answer.text, answer.retrieved, known)
+    record["citations"] = {
+        "cited": cites.cited,
+        "invalid": cites.invalid,
+        "validity": cites.validity,
+    }
+    if not cites.cited:
+        record["issues"].append("cites nothing")
+    elif cites.invalid:
+        record["issues"].append(f"invalid citation(s): {', '.join(cites.invalid)}")
+    return grounded
 
 
 def _exposure(case: ExposureCase, coach: Coach, record: dict[str, Any]) -> None:
@@ -336,11 +343,16 @@ def _by_k(coach: Coach, cases: Sequence[Case], ks: Sequence[int]) -> dict[str, A
     queries = {}
     for case in answerable:
         history = [t.model_dump() for t in case.history]
-        queries[case.id] = coach.prepare(case.question, case.profile, history).standalone
+        try:
+            queries[case.id] = coach.prepare(case.question, case.profile, history).standalone
+        except InputError:
+            continue  # not a usable question: nothing retrieved, scored 0 at every k
     out: dict[str, Any] = {}
     for cutoff in ks:
         rankings = {
-            c.id: coach.search(queries[c.id], c.profile, k=cutoff).section_ids for c in answerable
+            c.id: coach.search(queries[c.id], c.profile, k=cutoff).section_ids
+            for c in answerable
+            if c.id in queries
         }
         values = per_query(rankings, gold, cutoff_measures(cutoff))
         out[str(cutoff)] = {
