@@ -61,6 +61,11 @@ class RecordingBackend(Backend):
             self.last += piece
             yield piece
 
+    def complete(self, request: AnswerRequest) -> str:
+        # The inner backend's own `complete`, in case it does more than join its stream.
+        self.last = self.inner.complete(request)
+        return self.last
+
 
 def run_evaluation(
     settings: Settings,
