@@ -19,11 +19,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from thrive.corpus import plain_text, read_corpus
 from thrive.settings import Settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,6 +67,13 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def settle(page: Page) -> None:
+    """Wait until the page's script run is over (Streamlit greys out stale elements while
+    it runs), so a screenshot shows the page as the user will see it."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+    page.wait_for_timeout(300)  # the last elements fade back in
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
@@ -206,3 +217,60 @@ def test_ask_stream_and_open_a_citation(server: tuple[str, float]) -> None:
             browser.close()
     # Measured, not asserted (a shared CI machine is no stopwatch); read by the closing note.
     (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=2))
+
+
+def test_exposure_check_in_the_chat_draws_the_chart(server: tuple[str, float]) -> None:
+    """The saved skills, "Which of my skills are at risk?", and the tool's bar chart drawn
+    by Vega inside the answer; then the same check on the Tools page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    chromium = ensure_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.set_default_timeout(90_000)
+            expect.set_options(timeout=90_000)
+            page.goto(url)
+
+            # Your situation: three skills, saved.
+            page.get_by_label("Skills").fill("copywriting, logo design, brand strategy")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_text("Coaching you as")).to_be_visible()
+
+            box = page.get_by_placeholder(PLACEHOLDER)
+            box.fill("Which of my skills are at risk?")
+            box.press("Enter")
+            answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+            expect(answer.get_by_text("Scored by the exposure check")).to_be_visible()
+            expect(page.get_by_role("button", name=re.compile("Export"))).to_be_visible()
+            answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+            drawn = answer.locator(".vega-embed canvas, .vega-embed svg").first
+            expect(drawn).to_be_visible()
+            box_size = drawn.bounding_box()
+            assert box_size and box_size["width"] > 200 and box_size["height"] > 60, box_size
+            for skill in ("copywriting", "logo design", "brand strategy"):
+                expect(answer.get_by_text(skill, exact=False).first).to_be_visible()
+            settle(page)
+            page.screenshot(path=str(ARTIFACTS / "tools.png"))
+
+            # The Tools page: the same skills in the box, the chart drawn there too.
+            page.get_by_role("link", name="Tools").click()
+            expect(page.get_by_role("heading", name="Coaching tools")).to_be_visible()
+            skills = page.get_by_role("textbox", name="Skills to check")
+            expect(skills).to_have_value("copywriting; logo design; brand strategy")
+            expect(page.locator(".vega-embed canvas, .vega-embed svg").first).to_be_visible()
+            page.get_by_role("tab", name="Niche finder").click()
+            expect(page.get_by_role("button", name="Tell me more").first).to_be_visible()
+            settle(page)
+            page.screenshot(path=str(ARTIFACTS / "tools-niches.png"))
+            page.get_by_role("tab", name="30-day plan").click()
+            expect(page.get_by_text("Your 30-day plan").first).to_be_visible()
+            settle(page)
+            page.screenshot(path=str(ARTIFACTS / "tools-plan.png"))
+        finally:
+            browser.close()

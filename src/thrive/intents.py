@@ -9,13 +9,14 @@ costs little (the chain still answers from the guide).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from thrive.errors import InputError
 from thrive.schema import Profile, as_profile
-from thrive.tools import ActionPlan, NicheSuggestions, SkillExposure, parse_skills
+from thrive.tools import ActionPlan, Niche, NicheSuggestions, SkillExposure, parse_skills
 
 if TYPE_CHECKING:
     from thrive.coach import Coach
@@ -43,6 +44,9 @@ _PLAN = re.compile(
     re.I,
 )
 _NEGATED = re.compile(r"\b(?:don't|do not|never|without)\b", re.I)
+# 'Tell me more about the niche "<name>"' asks the coach about one niche the tools
+# suggested; its name ("... Services", "... for me") must not send it back to a tool.
+_TELL_MORE = re.compile(r"^\s*tell me (?:more )?about\b[^\"“]{0,40}[\"“]", re.I)
 _NAMED_SKILLS = [
     re.compile(r":\s*(.+)$", re.S),
     re.compile(
@@ -56,7 +60,7 @@ _NOT_SKILLS = re.compile(r"^(?:i|me|my|it|they|these|those|my skills?|my service
 
 def detect_intent(text: str) -> Intent | None:
     """The tool a chat message asks for, or None for an ordinary question."""
-    if not text or len(text) > 500 or _NEGATED.search(text):
+    if not text or len(text) > 500 or _NEGATED.search(text) or _TELL_MORE.search(text):
         return None
     if _PLAN.search(text):
         return "plan"
@@ -96,6 +100,47 @@ class ToolResult:
     @property
     def complete(self) -> bool:
         return any(x is not None for x in (self.exposure, self.niches, self.plan))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data (e.g. kept with a chat message); `from_json` reads it back
+        exactly, so a result is shown again without running its tool again."""
+        data: dict[str, Any] = {"intent": self.intent, "text": self.text}
+        if self.exposure is not None:
+            data["exposure"] = [r.to_json() for r in self.exposure]
+        if self.niches is not None:
+            data["niches"] = {
+                "niches": [{**n.to_json(), "score": n.score} for n in self.niches],
+                "backend": self.niches.backend,
+                "notice": self.niches.notice,
+                "generic": self.niches.generic,
+            }
+        if self.plan is not None:
+            data["plan"] = self.plan.to_json()
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ToolResult:
+        """The result `to_json` wrote. Raises `ValueError` for anything else."""
+        try:
+            intent = data["intent"]
+            if intent not in INTENTS:
+                raise ValueError(f"unknown intent {intent!r}")
+            result = cls(cast(Intent, intent), str(data["text"]))
+            if data.get("exposure") is not None:
+                result.exposure = [SkillExposure(**r) for r in data["exposure"]]
+            if data.get("niches") is not None:
+                found = data["niches"]
+                result.niches = NicheSuggestions(
+                    [Niche(**n) for n in found["niches"]],
+                    backend=str(found.get("backend", "extractive")),
+                    notice=str(found.get("notice", "")),
+                    generic=bool(found.get("generic", False)),
+                )
+            if data.get("plan") is not None:
+                result.plan = ActionPlan.from_json(data["plan"])
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"Not a tool result written by ToolResult.to_json: {err!r}") from err
+        return result
 
 
 def exposure_markdown(results: list[SkillExposure]) -> str:

@@ -6,6 +6,9 @@ container, so call it inside `st.chat_message(...)`, a tab or a column as needed
 
 Widget keys: every render function takes a `key` that must be unique on the page (e.g.
 the chat message's id); the widgets it creates are keyed `f"{key}.<something>"`.
+
+Skills, niche names and plan details carry the user's own words (and an LLM's): names are
+shown as literal text (`plain`) and prose with image syntax disarmed (`safe_markdown`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ import streamlit as st
 from thrive.intents import ToolResult
 from thrive.persistence import UserData
 from thrive.tools import ActionPlan, Niche, NicheSuggestions, SkillExposure
+from thrive.ui.text import plain, safe_markdown
 
 #: Where "Tell me more" leaves its question by default; the chat answers it on the next run.
 #: The same key as the page's `thrive.ui.state.PENDING`.
 PENDING_QUESTION = "thrive.pending_question"
 LEVEL_COLOURS = {"high": "#d62728", "medium": "#ff9f1c", "low": "#2ca02c"}
-LEVEL_ICONS = {"high": "🔴", "medium": "🟠", "low": "🟢"}
+# Streamlit badges, not emoji: emoji fonts are missing on many Linux desktops.
+LEVEL_BADGES = {"high": "red", "medium": "orange", "low": "green"}
+BAR_PX = 34  # one skill's row in the chart
+AXIS_PX = 56  # the score axis and its title, inside the chart's height
 
 
 def exposure_chart(results: Sequence[SkillExposure]) -> alt.Chart:
@@ -62,7 +69,7 @@ def exposure_chart(results: Sequence[SkillExposure]) -> alt.Chart:
                 alt.Tooltip("why:N", title="Why"),
             ],
         )
-        .properties(height=max(80, 32 * len(rows)))
+        .properties(height=AXIS_PX + BAR_PX * max(2, len(rows)))
     )
 
 
@@ -77,7 +84,12 @@ def render_exposure(results: Sequence[SkillExposure], *, key: str = "exposure") 
         return
     st.altair_chart(exposure_chart(results), width="stretch", key=f"{key}.chart")
     for r in sorted(results, key=lambda r: -r.score):
-        st.markdown(f"{LEVEL_ICONS[r.level]} **{r.skill}** ({r.score}/100, {r.level}): {r.why}")
+        badge = _badge(r.level, f"{r.level} · {r.score}/100")
+        st.markdown(f"**{plain(r.skill)}** {badge}  \n{safe_markdown(r.why)}")
+
+
+def _badge(level: str, text: str) -> str:
+    return f":{LEVEL_BADGES[level]}-badge[{text}]"
 
 
 def tell_me_more_question(niche: Niche) -> str:
@@ -108,15 +120,15 @@ def render_niches(
     """
     notice = getattr(suggestions, "notice", "")
     if notice:
-        st.info(notice)
+        st.info(safe_markdown(notice))
     ask = on_more or _queue_question
     for i, niche in enumerate(suggestions):
         with st.container(border=True, key=f"{key}.card.{i}"):
-            st.markdown(f"**{niche.niche}**")
+            st.markdown(f"**{plain(niche.niche)}**")
             cites = " ".join(f"[{s}]" for s in niche.strategies)
-            st.caption(f"{LEVEL_ICONS[niche.exposure]} Exposure: {niche.exposure} · {cites}")
-            st.markdown(niche.why)
-            st.markdown("\n".join(f"{n}. {s}" for n, s in enumerate(niche.first_steps, 1)))
+            st.caption(f"{_badge(niche.exposure, f'exposure: {niche.exposure}')} {cites}")
+            st.markdown(safe_markdown(niche.why))
+            st.markdown("\n".join(f"{n}. {plain(s)}" for n, s in enumerate(niche.first_steps, 1)))
             st.button(
                 "Tell me more",
                 key=f"{key}.more.{i}",
@@ -149,32 +161,35 @@ def render_plan(plan: ActionPlan, data: UserData, *, key: str = "plan") -> None:
         st.markdown(f"**Week {week}** ({first:%d %b} – {last:%d %b})")
         for item in items:
             widget = f"{key}.{plan.plan_id}.{item.id}"
+            # The saved tick wins over this session's: one plan may be on the page twice
+            # (asked for twice in a chat) and ticked in either.
+            st.session_state[widget] = item.done
             st.checkbox(
-                f"{item.due:%a %d %b}: {item.title} [{item.step}]",
-                value=item.done,
+                f"{item.due:%a %d %b}: {plain(item.title)} [{item.step}]",
                 key=widget,
-                help=item.detail,
                 on_change=_save_tick,
                 args=(data, plan.plan_id, item.id, widget),
             )
-            st.caption(item.detail)
-    left, right = st.columns(2)
-    left.download_button(
-        "Download Markdown",
-        data=plan.to_markdown(),
-        file_name="thrive-30-day-plan.md",
-        mime="text/markdown",
-        key=f"{key}.markdown",
-        on_click="ignore",
-    )
-    right.download_button(
-        "Download calendar (.ics)",
-        data=plan.to_ics(),
-        file_name="thrive-30-day-plan.ics",
-        mime="text/calendar",
-        key=f"{key}.ics",
-        on_click="ignore",
-    )
+            st.caption(safe_markdown(item.detail))
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            "Download Markdown",
+            data=plan.to_markdown(),
+            file_name="thrive-30-day-plan.md",
+            mime="text/markdown",
+            icon=":material/download:",
+            key=f"{key}.markdown",
+            on_click="ignore",
+        )
+        st.download_button(
+            "Download calendar (.ics)",
+            data=plan.to_ics(),
+            file_name="thrive-30-day-plan.ics",
+            mime="text/calendar",
+            icon=":material/calendar_month:",
+            key=f"{key}.ics",
+            on_click="ignore",
+        )
 
 
 def render_tool_result(
@@ -193,4 +208,4 @@ def render_tool_result(
     elif result.plan is not None:
         render_plan(result.plan, data, key=key)
     else:
-        st.markdown(result.text)
+        st.markdown(safe_markdown(result.text))

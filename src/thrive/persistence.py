@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE TABLE IF NOT EXISTS plan_items (
     plan_id TEXT NOT NULL, item_id TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
     updated REAL NOT NULL, PRIMARY KEY (plan_id, item_id));
+CREATE TABLE IF NOT EXISTS plans (
+    plan_id TEXT PRIMARY KEY, start TEXT NOT NULL, updated REAL NOT NULL);
 """
 
 
@@ -202,6 +205,22 @@ class UserData:
                 "SELECT item_id, done FROM plan_items WHERE plan_id = ?", (plan_id,)
             ).fetchall()
         return {r[0]: bool(r[1]) for r in rows}
+
+    def plan_start(self, plan_id: str) -> date | None:
+        """The day this plan was started (see `start_plan`), or None if it never was."""
+        with self._connect() as db:
+            row = db.execute("SELECT start FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
+        return date.fromisoformat(row[0]) if row else None
+
+    def start_plan(self, plan_id: str, start: date) -> None:
+        """Start (or start again) a plan on `start`, so it keeps its dates on later days.
+        Ticks from an earlier run of the same plan are cleared."""
+        with self._connect() as db:
+            db.execute("DELETE FROM plan_items WHERE plan_id = ?", (plan_id,))
+            db.execute(
+                "INSERT OR REPLACE INTO plans VALUES (?, ?, ?)",
+                (plan_id, start.isoformat(), time.time()),
+            )
 
     # -- everything -----------------------------------------------------------------------
 

@@ -125,6 +125,28 @@ class ActionPlan:
             ],
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ActionPlan:
+        """The plan `to_json` wrote, exactly: same dates, items and ticks (e.g. a plan kept
+        with a chat message, shown again on a later day). Raises `ValueError` for other data."""
+        try:
+            items = tuple(
+                PlanItem(
+                    str(i["id"]),
+                    str(i["step"]),
+                    date.fromisoformat(i["due"]),
+                    str(i["title"]),
+                    str(i["detail"]),
+                    bool(i.get("done", False)),
+                )
+                for week in data["weeks"]
+                for i in week["items"]
+            )
+            steps = {str(k): str(v) for k, v in data["steps"].items()}
+            return cls(str(data["plan_id"]), date.fromisoformat(data["start"]), items, steps)
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"Not a plan written by ActionPlan.to_json: {err!r}") from err
+
     def to_markdown(self) -> str:
         lines = [
             f"# Your 30-day plan: {_day(self.start)} to {_day(self.end)}",

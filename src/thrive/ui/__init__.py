@@ -4,6 +4,8 @@ shell          the frame: configuration errors, index check, navigation, shared 
 navigation     the pages; the chat first, other pages (coaching tools) added there
 chat           the chat page: messages, streaming answers, empty state
 answer         one message: citations, backend, feedback, follow-ups
+tool_results   a coaching tool's result in the chat: run, kept with the message, shown again
+tools          the tools page: exposure check, niche finder, 30-day plan
 conversations  the saved conversations: list, new, rename, export, delete
 situation      the "Your situation" profile form
 privacy        "Your data": where it is kept, delete all

@@ -1,5 +1,6 @@
-"""One message on the page: its text and, for an answer, the notice, the cited passages,
-who answered, the feedback thumbs and, under the latest answer, follow-up questions."""
+"""One message on the page: its text (or a coaching tool's result) and, for an answer, the
+notice, the cited passages, who answered, the feedback thumbs and, under the latest answer,
+follow-up questions."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import streamlit as st
 from thrive.corpus import label_of
 from thrive.persistence import Message, UserData
 from thrive.schema import Answer
-from thrive.ui import state
+from thrive.ui import state, tool_results
 from thrive.ui.resources import PageContext
 from thrive.ui.text import backend_label, plain, safe_markdown
 
@@ -37,7 +38,11 @@ def answer_meta(answer: Answer, followups: list[str]) -> dict[str, Any]:
 def render_message(ctx: PageContext, message: Message, *, latest: bool) -> None:
     """A stored message, as the user saw it when it was new."""
     with st.chat_message(message.role, avatar=AVATARS[message.role]):
-        st.markdown(safe_markdown(message.content))
+        tool = tool_results.result_of(message.meta) if message.role == "assistant" else None
+        if tool is not None:
+            tool_results.show(ctx, message.id, tool)
+        else:
+            st.markdown(safe_markdown(message.content))
         if message.role == "assistant":
             render_extras(
                 ctx,
@@ -115,7 +120,11 @@ def _footer(
         )
         seconds = float(meta.get("latency_ms") or 0) / 1000
         timing = f" · {seconds:.1f} s" if seconds else ""
-        st.caption(f"Answered by {plain(backend_label(str(meta.get('backend', '?'))))}{timing}")
+        # A coaching tool names itself: no chain or backend answered the question.
+        made_by = (
+            meta.get("made_by") or f"Answered by {backend_label(str(meta.get('backend', '?')))}"
+        )
+        st.caption(f"{plain(str(made_by))}{timing}")
     if score is not None:
         if comment_key not in st.session_state:
             st.session_state[comment_key] = comment

@@ -1,16 +1,20 @@
-"""The chat page: the open conversation, the question box, streamed answers."""
+"""The chat page: the open conversation, the question box, streamed answers. A message that
+asks for a coaching tool ("Which of my skills are at risk?", "Suggest niches for me",
+"Build my 30-day plan") gets the tool's result instead of the chain's answer."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 import streamlit as st
 
 from thrive.errors import InputError, ThriveError
 from thrive.followups import STARTERS, suggest
+from thrive.intents import Intent, detect_intent
 from thrive.persistence import Message
 from thrive.safety import clean_question
-from thrive.ui import answer, conversations, resources, startup, state
+from thrive.ui import answer, conversations, resources, startup, state, tool_results
 from thrive.ui.text import conversation_title, paced, safe_markdown, safe_stream
 
 log = logging.getLogger(__name__)
@@ -114,33 +118,83 @@ def _respond(
     if conv_id is None:
         conv_id = ctx.data.new_conversation(conversation_title(question)).id
         state.open_conversation(conv_id)
-    history = [{"role": m.role, "content": m.content} for m in messages]
     ctx.data.add_message(conv_id, "user", question)
     with st.chat_message("user", avatar=answer.AVATARS["user"]):
         st.markdown(safe_markdown(question))
+    intent = detect_intent(question)
     with st.chat_message("assistant", avatar=answer.AVATARS["assistant"]):
-        try:
-            with st.spinner("Reading the guide…"):
-                ctx.wait_until_warm()
-                stream = ctx.coach.stream(question, profile=ctx.profile(), history=history)
-            st.write_stream(safe_stream(paced(stream)))
-        except ThriveError as err:
-            st.error(str(err), icon=":material/error:")
-            return
-        except Exception as err:  # the edge of the app: say so plainly, keep the page
-            log.exception("answering failed")
-            st.error(
-                f"Something went wrong while answering ({type(err).__name__}: {err}). Your "
-                "question is saved; ask again, and restart Thrive if it keeps happening.",
-                icon=":material/error:",
-            )
-            return
-        result = stream.answer
-        if result is None:  # the stream was not read to its end
-            return
-        asked = [m.content for m in messages if m.role == "user"] + [question]
-        meta = answer.answer_meta(result, suggest(result, asked))
-        saved = ctx.data.add_message(conv_id, "assistant", result.text, meta)
-        answer.render_extras(ctx, saved.id, meta, feedback=None, comment="", latest=True)
-    if created:
+        if intent is None:
+            answered = _answer(ctx, conv_id, messages, question)
+        else:
+            answered = _use_tool(ctx, conv_id, messages, question, intent)
+    if created and answered:
         st.rerun()  # the new conversation's title and its place in the list
+
+
+def _asked(messages: list[Message], question: str) -> list[str]:
+    return [m.content for m in messages if m.role == "user"] + [question]
+
+
+def _unexpected(err: Exception, doing: str) -> None:
+    """The edge of the app: say so plainly, keep the page."""
+    st.error(
+        f"Something went wrong while {doing} ({type(err).__name__}: {err}). Your question "
+        "is saved; ask again, and restart Thrive if it keeps happening.",
+        icon=":material/error:",
+    )
+
+
+def _answer(
+    ctx: resources.PageContext, conv_id: str, messages: list[Message], question: str
+) -> bool:
+    """Stream the chain's answer, save it, draw what goes under it. False on failure."""
+    history = [{"role": m.role, "content": m.content} for m in messages]
+    try:
+        with st.spinner("Reading the guide…"):
+            ctx.wait_until_warm()
+            stream = ctx.coach.stream(question, profile=ctx.profile(), history=history)
+        st.write_stream(safe_stream(paced(stream)))
+    except ThriveError as err:
+        st.error(str(err), icon=":material/error:")
+        return False
+    except Exception as err:
+        log.exception("answering failed")
+        _unexpected(err, "answering")
+        return False
+    result = stream.answer
+    if result is None:  # the stream was not read to its end
+        return False
+    meta = answer.answer_meta(result, suggest(result, _asked(messages, question)))
+    saved = ctx.data.add_message(conv_id, "assistant", result.text, meta)
+    answer.render_extras(ctx, saved.id, meta, feedback=None, comment="", latest=True)
+    return True
+
+
+def _use_tool(
+    ctx: resources.PageContext,
+    conv_id: str,
+    messages: list[Message],
+    question: str,
+    intent: Intent,
+) -> bool:
+    """Run the coaching tool the question asks for, save its result with the answer and
+    show it (chart, cards or plan). False on failure."""
+    started = time.perf_counter()
+    try:
+        with st.spinner(tool_results.SPINNERS[intent]):
+            ctx.wait_until_warm()  # the warm-up thread builds the tools' scorer first
+            result = tool_results.run(ctx, intent, question)
+    except ThriveError as err:
+        st.error(str(err), icon=":material/error:")
+        return False
+    except Exception as err:
+        log.exception("the %s failed", tool_results.NAMES[intent])
+        _unexpected(err, f"running the {tool_results.NAMES[intent]}")
+        return False
+    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    next_questions = tool_results.followups(intent, _asked(messages, question))
+    meta = tool_results.meta_of(ctx, result, next_questions, latency_ms)
+    saved = ctx.data.add_message(conv_id, "assistant", result.text, meta)
+    tool_results.show(ctx, saved.id, result)
+    answer.render_extras(ctx, saved.id, meta, feedback=None, comment="", latest=True)
+    return True

@@ -25,6 +25,7 @@ from thrive.persistence import UserData
 from thrive.retrieval import Hit
 from thrive.schema import Passage, Profile
 from thrive.settings import Settings, load_settings
+from thrive.tools import ExposureScorer
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,11 @@ class WarmUp:
     """Loads what answers need in a background thread, while the user reads and types: the
     store and the embedding model, then (for the offline coach) the vectors of the guide's
     sentences, a passage at a time. A question stops the sentence part: on 2 busy cores it
-    takes ~12 s, and the answer embeds the few sentences it needs itself in ~1 s."""
+    takes ~12 s, and the answer embeds the few sentences it needs itself in ~1 s.
+
+    Once the model is loaded, a second thread builds the coaching tools' exposure scorer
+    (~3 s; every tool needs it, and two of the three starter prompts are tools). A question
+    does not wait for it: each thread uses one core. A tool waits on the scorer's lock."""
 
     def __init__(self, coach: Coach) -> None:
         self.coach = coach
@@ -68,10 +73,17 @@ class WarmUp:
     def _run(self) -> None:
         try:
             self.coach.prepare("How does generative AI affect freelance writers?")
+            threading.Thread(target=self._tools, name="thrive-warm-up-tools", daemon=True).start()
             if resolve_spec(self.coach.settings.llm, self.coach.settings) == "extractive":
                 extractive.prefetch(self._passages())
         except Exception:  # the real call reports it; a warm-up has no one to tell
             log.debug("warm-up failed", exc_info=True)
+
+    def _tools(self) -> None:
+        try:
+            ExposureScorer.for_guide(self.coach.guide)
+        except Exception:  # e.g. no guide: the tool itself says so when asked
+            log.debug("warm-up of the coaching tools failed", exc_info=True)
 
     def _passages(self) -> Iterator[Passage]:
         for chunk in self.coach.searcher.chunks:

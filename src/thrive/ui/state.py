@@ -29,6 +29,8 @@ def current_conversation(data: UserData) -> str | None:
     if conv_id is not None and conv_id not in ids:  # deleted, e.g. in another tab
         open_conversation(None)
         return None
+    if conv_id and st.query_params.get("c") != conv_id:  # the URL lost it on another page
+        st.query_params["c"] = conv_id
     return str(conv_id) if conv_id else None
 
 
