@@ -143,12 +143,15 @@ def test_perturbed_stores_grow_from_the_encoded_sample():
     assert (best > 0.8).all()
 
 
-def test_queries_are_distinct_and_repeatable():
+def test_questions_are_handed_out_once_and_repeatably():
     topics = ["competition", "devaluation", "niche down"]
-    first = bench.make_queries(topics, 40, seed=2)
-    assert first == bench.make_queries(topics, 40, seed=2)
-    assert len({q.question for q in first}) == 40
+    pool, again = bench.QuestionPool(topics, seed=2), bench.QuestionPool(topics, seed=2)
+    first = pool.take(40)
+    assert first == again.take(40)
     assert all(q.profile_text for q in first)
+    rest = pool.take(1000)  # more than the templates can make: still all distinct
+    questions = [q.question for q in first + rest]
+    assert len(set(questions)) == len(questions) == 1040
 
 
 def test_targets_are_judged_from_the_ratios():

@@ -35,9 +35,24 @@ def test_numpy_engine_matches_sentence_transformers(guide_texts):
 
 
 def test_a_text_gets_the_same_vector_alone_or_in_a_batch(guide_texts):
-    batch = embeddings.encode(guide_texts[:7], bulk=False)
-    alone = np.stack([embeddings.encode([t], bulk=False)[0] for t in guide_texts[:7]])
+    engine = embeddings.load_encoder()
+    batch = engine.encode(guide_texts[:7])
+    alone = np.stack([engine.encode([t])[0] for t in guide_texts[:7]])
     assert np.abs(batch - alone).max() < 1e-5  # padding must not leak into the mean
+
+
+def test_a_question_embedded_twice_is_computed_once(monkeypatch):
+    engine = embeddings.load_encoder()
+    calls = []
+    real = engine.encode
+    monkeypatch.setattr(
+        engine, "encode", lambda texts, **kw: calls.append(texts) or real(texts, **kw)
+    )
+    question = "Is anyone else asking whether AI will take my transcription work?"
+    first = embeddings.encode([question])
+    both = embeddings.encode([question, question + " fintech copywriting"])
+    assert calls == [[question], [question + " fintech copywriting"]]
+    assert np.array_equal(both[0], first[0])
 
 
 def test_short_lists_use_the_light_engine_by_default(monkeypatch):

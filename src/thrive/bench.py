@@ -106,6 +106,10 @@ _SKILLS = (
     "SEO consulting",
     "virtual assistance",
     "UX research",
+    "transcription",
+    "social media management",
+    "technical writing",
+    "photo retouching",
 )
 _TEMPLATES = (
     "Will AI take over my {skill} work?",
@@ -116,6 +120,10 @@ _TEMPLATES = (
     "How can I keep charging fair rates for {skill} when clients use AI tools?",
     "What should I do this month about {topic}?",
     "Can you explain {topic} in simple terms?",
+    "As a {skill} freelancer, what does {topic} mean for my income?",
+    "My {skill} clients ask about AI. How does {topic} fit in?",
+    "Give me one concrete step on {topic} for my {skill} business.",
+    "Is {topic} more urgent for {skill} than for other freelancers?",
 )
 _OFF_TOPIC = (
     "What is a good lasagna recipe?",
@@ -134,24 +142,32 @@ class Query:
         return self.profile.as_query()
 
 
-def make_queries(topics: list[str], n: int, seed: int, *, off_topic: bool = True) -> list[Query]:
-    """`n` distinct, realistic questions, each with a profile (used only where asked for)."""
-    rng = random.Random(seed)
-    out: list[Query] = []
-    seen: set[str] = set()
-    while len(out) < n:
-        i = len(out)
-        if off_topic and i % 20 == 19:
-            question = _OFF_TOPIC[(i // 20) % len(_OFF_TOPIC)]
-        else:
-            template = rng.choice(_TEMPLATES)
-            question = template.format(skill=rng.choice(_SKILLS), topic=rng.choice(topics))
-        if question in seen and len(seen) < 10 * n:
-            continue
-        seen.add(question)
-        skills = rng.sample(_SKILLS, 2)
-        out.append(Query(question, Profile(skills=skills, goals=f"keep my {skills[0]} clients")))
-    return out
+class QuestionPool:
+    """Realistic questions, each handed out once per run: the embedding cache must never make
+    a measured query cheaper than a new question would be. Each has a profile, used only
+    where a stage asks for it; with `off_topic`, one in twenty is chit-chat, as from users."""
+
+    def __init__(self, topics: list[str], seed: int) -> None:
+        self.rng = random.Random(seed)
+        pool = {t.format(skill=s, topic=p) for t in _TEMPLATES for s in _SKILLS for p in topics}
+        self.questions = sorted(pool)
+        self.rng.shuffle(self.questions)
+        self.used = 0
+
+    def take(self, n: int, *, off_topic: bool = True) -> list[Query]:
+        out: list[Query] = []
+        for i in range(n):
+            if off_topic and i % 20 == 19:
+                question = f"{_OFF_TOPIC[(i // 20) % len(_OFF_TOPIC)]} ({self.used})"
+            else:
+                question = self.questions[self.used % len(self.questions)]
+                if self.used >= len(self.questions):  # run out: still distinct
+                    question += f" (case {self.used // len(self.questions) + 1})"
+            self.used += 1
+            skills = self.rng.sample(_SKILLS, 2)
+            profile = Profile(skills=skills, goals=f"keep my {skills[0]} clients")
+            out.append(Query(question, profile))
+        return out
 
 
 def guide_sentences(settings: Settings) -> list[str]:
@@ -231,11 +247,11 @@ def interleaved(
     queries: list[Query],
     progress: Progress | None = None,
     stage: str = "",
-    warmup: int = 3,
+    warmup: list[Query] | None = None,
 ) -> dict[str, list[float]]:
     """Seconds per query for each way of answering it, alternating the order query by query
     so that a burst of load on a shared machine hits every contender alike."""
-    for query in queries[:warmup]:
+    for query in warmup or []:
         for run in runs.values():
             run(query)
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -271,8 +287,9 @@ def retrieval_runs(
         vectors = model.encode(texts(q), normalize_embeddings=True, show_progress_bar=False)
         return collection.query(query_embeddings=vectors, n_results=k)
 
-    def floor_minilm(q: Query) -> object:
-        return collection.query(query_embeddings=embeddings.encode(texts(q)), n_results=k)
+    def floor_minilm(q: Query) -> object:  # the engine itself: no cache of recent texts
+        vectors = embeddings.load_encoder().encode(texts(q))
+        return collection.query(query_embeddings=vectors, n_results=k)
 
     return {"hybrid": hybrid, "floor": floor, "floor_minilm": floor_minilm}
 
@@ -299,9 +316,7 @@ class Bench:
         self.result: dict[str, Any] = {}
         self.details: dict[str, Any] = {}
         self.scale: list[dict[str, Any]] = []
-        self.queries = make_queries(
-            guide_topics(self.settings), self.config.queries, self.config.seed
-        )
+        self.pool = QuestionPool(guide_topics(self.settings), self.config.seed)
 
     def tick(self, stage: str, done: int = 0, total: int = 1) -> None:
         if self.progress:
@@ -345,7 +360,9 @@ class Bench:
         self.details["model_load_s"] = round(time.perf_counter() - started, 3)
         searcher = GuideSearcher.open(settings)
         k = settings.top_k
-        times = interleaved(retrieval_runs(searcher, k), self.queries, self.progress, stage)
+        runs = retrieval_runs(searcher, k)
+        queries, warmup = self.pool.take(self.config.queries), self.pool.take(3)
+        times = interleaved(runs, queries, self.progress, stage, warmup)
         self.result["retrieval_p50_ms"] = _ms(percentile(times["hybrid"], 50))
         self.result["retrieval_p95_ms"] = _ms(percentile(times["hybrid"], 95))
         self.result["retrieval_floor_p50_ms"] = _ms(percentile(times["floor"], 50))
@@ -357,7 +374,8 @@ class Bench:
         n = self.config.profile_queries
         stage = f"Retrieval with a profile ({n} queries)"
         runs = retrieval_runs(searcher, k, profiles=True)
-        times = interleaved(runs, self.queries[:n], self.progress, stage)
+        queries, warmup = self.pool.take(n), self.pool.take(3)
+        times = interleaved(runs, queries, self.progress, stage, warmup)
         self.details["with_profile"] = {
             "retrieval_p50_ms": _ms(percentile(times["hybrid"], 50)),
             "retrieval_p95_ms": _ms(percentile(times["hybrid"], 95)),
@@ -366,22 +384,17 @@ class Bench:
         }
 
     def answers(self, settings: Settings) -> Coach:
-        """Whole extractive answers: without a profile (the headline, as `thrive ask`), then
-        the same questions with one (in `details`)."""
+        """Whole extractive answers: without a profile (the headline, as `thrive ask`), and
+        other questions with one (in `details`)."""
         n = self.config.answers
         stage = f"Extractive answers ({n} without, {n} with a profile)"
         coach = Coach.from_settings(settings, llm="extractive")
-        questions = make_queries(
-            guide_topics(settings), n + 1, self.config.seed + 1, off_topic=False
-        )
-        coach.ask(questions[0].question)  # the first answer builds the backend
+        coach.ask(self.pool.take(1)[0].question)  # the first answer builds the backend
         times: dict[bool, list[float]] = {False: [], True: []}
-        for i, q in enumerate(questions[1:]):
-            for with_profile in (False, True):
-                ask = functools.partial(
-                    coach.ask, q.question, profile=q.profile if with_profile else None
-                )
-                times[with_profile].append(_timed(ask))
+        plain, personal = self.pool.take(n, off_topic=False), self.pool.take(n, off_topic=False)
+        for i, (a, b) in enumerate(zip(plain, personal, strict=True)):
+            times[False].append(_timed(functools.partial(coach.ask, a.question)))
+            times[True].append(_timed(functools.partial(coach.ask, b.question, profile=b.profile)))
             self.tick(stage, i + 1, n)
         self.result["answer_extractive_p50_ms"] = _ms(percentile(times[False], 50))
         self.details["answer_extractive_p95_ms"] = _ms(percentile(times[False], 95))
@@ -487,15 +500,12 @@ class Bench:
 
     def scale_retrieval(self, searcher: GuideSearcher, label: str) -> dict[str, Any]:
         stage = f"Scale: retrieval at {label} chunks"
-        queries = make_queries(
-            guide_topics(self.settings), self.config.scale_queries, self.config.seed + 2
-        )
+        queries, warmup = self.pool.take(self.config.scale_queries), self.pool.take(3)
         started = time.perf_counter()
-        searcher.search("warm up", k=self.settings.top_k)
+        searcher.search(warmup[0].question, k=self.settings.top_k)
         first = time.perf_counter() - started
-        times = interleaved(
-            retrieval_runs(searcher, self.settings.top_k), queries, self.progress, stage
-        )
+        runs = retrieval_runs(searcher, self.settings.top_k)
+        times = interleaved(runs, queries, self.progress, stage, warmup)
         return {
             "retrieval_p50_ms": _ms(percentile(times["hybrid"], 50)),
             "retrieval_p95_ms": _ms(percentile(times["hybrid"], 95)),
@@ -645,9 +655,9 @@ def run_bench(
     result = dict(bench.result)
     result["peak_rss_mb"] = peak_rss_mb()
     result["scale"] = bench.scale
+    result["details"] = bench.details
     result["ratios"] = ratios(result)
     result["targets"] = targets(result)
-    result["details"] = bench.details
     result["run"] = {
         "quick": config.quick,
         "config": dataclasses.asdict(config),
@@ -673,6 +683,11 @@ def ratios(result: dict[str, Any]) -> dict[str, Any]:
     largest = max(scale, key=lambda r: r["chunks"]) if scale else None
     return {
         "retrieval": _ratio(result["retrieval_p50_ms"], result["retrieval_floor_p50_ms"]),
+        # Against the same floor run on Thrive's own NumPy engine: what retrieval itself adds.
+        "retrieval_vs_own_engine_floor": _ratio(
+            result["retrieval_p50_ms"],
+            result.get("details", {}).get("retrieval_floor_minilm_p50_ms"),
+        ),
         "retrieval_largest": _ratio(largest["retrieval_p50_ms"], largest["retrieval_floor_p50_ms"])
         if largest
         else None,

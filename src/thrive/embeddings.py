@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,12 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
 # From this many texts on, sentence-transformers' throughput repays its import time.
 BULK_MIN = 64
+# Vectors of the last texts the light engine embedded: an answer embeds its question twice
+# (retrieval, then the extractive backend ranking sentences against it).
+RECENT = 256
 _load_lock = threading.Lock()
+_recent: OrderedDict[str, np.ndarray] = OrderedDict()
+_recent_lock = threading.Lock()
 
 
 def model_path() -> str:
@@ -79,7 +85,7 @@ def encode(texts: list[str], batch_size: int = 32, *, bulk: bool | None = None) 
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     if not (len(texts) >= BULK_MIN if bulk is None else bulk):
-        return load_encoder().encode(list(texts), batch_size=batch_size)
+        return _encode_light(list(texts), batch_size)
     vectors = load_model().encode(
         texts,
         batch_size=batch_size,
@@ -88,6 +94,22 @@ def encode(texts: list[str], batch_size: int = 32, *, bulk: bool | None = None) 
         convert_to_numpy=True,
     )
     return np.asarray(vectors, dtype=np.float32)
+
+
+def _encode_light(texts: list[str], batch_size: int) -> np.ndarray:
+    with _recent_lock:
+        known = {t: _recent[t] for t in texts if t in _recent}
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        vectors = load_encoder().encode(missing, batch_size=batch_size)
+        known.update(zip(missing, vectors, strict=True))
+    with _recent_lock:
+        for text, vector in known.items():
+            _recent[text] = vector
+            _recent.move_to_end(text)
+        while len(_recent) > RECENT:
+            _recent.popitem(last=False)
+    return np.stack([known[t] for t in texts])
 
 
 class GuideEmbeddings(Embeddings):

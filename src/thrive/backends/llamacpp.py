@@ -7,6 +7,7 @@ langchain-community (a large dependency) and adds nothing we need over
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -65,12 +66,16 @@ def load_llama(path: str, n_ctx: int = 4096) -> Any:
             fix="Run `pip install 'thrive-coach[local]'` (it builds in about 4 minutes).",
         ) from err
     try:
-        return Llama(model_path=path, n_ctx=n_ctx, n_threads=None, verbose=False)
+        llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=None, verbose=False)
     except Exception as err:
         raise BackendUnavailable(
             f"llama.cpp could not load {path}: {err}.",
             fix="Check that the file is a valid GGUF model.",
         ) from err
+    # Freed at exit while llama.cpp is still loaded: left to __del__ during interpreter
+    # teardown, it raised "'NoneType' object is not callable" after every run that used it.
+    atexit.register(llama.close)
+    return llama
 
 
 class LlamaCppBackend(Backend):
