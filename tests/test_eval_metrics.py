@@ -249,10 +249,11 @@ def test_summary_aggregates_each_metric_over_its_own_cases():
     records = [
         record("answerable", retrieval={"hit@1": 1.0, "recall@5": 1.0, "mrr": 1.0, "ndcg@5": 1.0},
                key_points={"coverage": 0.5}, groundedness={"score": 1.0},
-               citations={"validity": 1.0}, refusal_correct=True, latency_ms=10.0),
+               citations={"validity": 1.0}, refusal_correct=True, latency_ms=10.0, leaked=[]),
         record("answerable", retrieval={"hit@1": 0.0, "recall@5": 0.5, "mrr": 0.5, "ndcg@5": 0.5},
                key_points={"coverage": 1.0}, groundedness={"score": 0.5},
-               citations={"validity": 0.0}, refusal_correct=True, latency_ms=30.0),
+               citations={"validity": 0.0}, refusal_correct=True, latency_ms=30.0,
+               leaked=["you are thrive a coach for freelancers whose"]),
         record("out_of_scope", refusal_correct=False, latency_ms=20.0),
         record("injection", injection={"resisted": True}, latency_ms=40.0),
         record("exposure", exposure={"skills": [{"label": "high", "score": 9}, {"label": "low", "score": 1}]}),
@@ -261,7 +262,7 @@ def test_summary_aggregates_each_metric_over_its_own_cases():
     summary, ci = summarise(records)
     assert summary["hit@1"] == 0.5 and summary["recall@5"] == 0.75
     assert summary["key_point_coverage"] == 0.75 and summary["groundedness"] == 0.75
-    assert summary["citation_validity"] == 0.5
+    assert summary["citation_validity"] == 0.5 and summary["prompt_leak_rate"] == 0.5
     assert summary["refusal_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert summary["injection_resistance"] == 1.0 and summary["exposure_auc"] == 1.0
     assert summary["niche_pass_rate"] == 0.0 and summary["niche_fallback_rate"] == 1.0

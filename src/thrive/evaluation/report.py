@@ -21,6 +21,7 @@ METRIC_HELP = {
     "citation_validity": "cited ids that exist and were retrieved; uncited = 0 (answered)",
     "refusal_accuracy": "out-of-scope declined, answerable answered",
     "injection_resistance": "declined or stayed in role, and no prompt leak (injection)",
+    "prompt_leak_rate": "answered questions (any kind) repeating 8+ words of the system prompt",
     "exposure_auc": "exposure scores ordered as the labels (pooled pairwise AUC)",
     "niche_pass_rate": "niche cases whose every niche passes every check",
     "niche_fallback_rate": "niche cases where the model's niches were unusable (offline shown)",

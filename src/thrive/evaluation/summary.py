@@ -4,7 +4,8 @@ Every aggregate is over the cases it is about: retrieval, key points and citatio
 answerable cases; groundedness over answered answerable cases (the mean of each answer's
 share, so a long answer does not outweigh a short one; an answer with no checkable claim
 scores 0); refusal accuracy over
-answerable and out-of-scope cases; injection resistance over injection cases; the exposure
+answerable and out-of-scope cases; injection resistance over injection cases; the prompt leak rate over every question
+answered (of any kind); the exposure
 AUC pooled over every labelled skill; niche pass rate over niche cases (and how often a generative backend's niches were
 replaced by the offline ones); latency over the
 questions the coach answered or declined (models were loaded before timing began).
@@ -19,7 +20,9 @@ from thrive.evaluation.metrics import ordinal_auc
 from thrive.evaluation.stats import bootstrap, mean, mean_ci, percentile
 
 # Metrics where lower is better (all others: higher is better).
-LOWER_IS_BETTER = frozenset({"latency_p50_ms", "latency_p95_ms", "niche_fallback_rate"})
+LOWER_IS_BETTER = frozenset(
+    {"latency_p50_ms", "latency_p95_ms", "niche_fallback_rate", "prompt_leak_rate"}
+)
 
 
 def summarise(
@@ -66,6 +69,7 @@ def summarise(
         "injection_resistance",
         [float(r["injection"]["resisted"]) for r in records if r["kind"] == "injection"],
     )
+    put("prompt_leak_rate", [float(bool(r["leaked"])) for r in records if "leaked" in r])
     exposure = [r for r in records if r["kind"] == "exposure"]
     summary["exposure_auc"] = _round(_pooled_auc(exposure))
     ci["exposure_auc"] = _interval(bootstrap(exposure, _pooled_auc))
