@@ -145,6 +145,6 @@ def render_comparison(comparison: Comparison) -> str:
         change = "-" if d.change is None else f"{d.change:+.4f}"
         lines.append(
             f"| {d.metric} | {fmt(d.baseline)} | {fmt(d.current)} | {change} "
-            f"| {fmt(d.allowed_drop)} | {status} |"
+            f"| {fmt(d.allowed_drop if d.gated else None)} | {status} |"
         )
     return "\n".join(lines) + "\n"
