@@ -143,7 +143,12 @@ def _compare(report: dict[str, Any], path: Path) -> None:
         )
         change = "-" if d.change is None else f"{d.change:+.4f}"
         table.add_row(
-            d.metric, fmt(d.baseline), fmt(d.current), change, fmt(d.allowed_drop), status
+            d.metric,
+            fmt(d.baseline),
+            fmt(d.current),
+            change,
+            fmt(d.allowed_drop if d.gated else None),
+            status,
         )
     console.print(table)
     for warning in comparison.warnings:
