@@ -12,12 +12,16 @@ from thrive.errors import InputError
 _INJECTION_PATTERNS = [
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|guide|context|everything|above|previous)\b",
     r"\b(reveal|show|print|repeat|output|display|leak|give|tell|share|what(?:'s| is| are))\b.{0,30}\b(system|initial|hidden|original|secret|developer)\s+(prompt|instructions?|message|rules)\b",
-    r"\b(your|the)\s+(system\s+prompt|instructions\s+verbatim)\b",
+    r"\b(your|the)\s+(system|hidden|secret|initial|original|internal)\s+(prompt|instructions?|rules|message)\b",
     r"\byou\s+are\s+(now|no\s+longer)\b",
     r"\b(from\s+now\s+on|henceforth)\b.{0,40}\b(you|act|respond|answer|behave)\b",
     r"\b(pretend|roleplay|role-play)\b.{0,30}\b(to\s+be|you\s+are|as)\b",
-    r"\bact\s+as\s+(?!a\s+freelanc|an?\s+coach)(an?\s+)?\w+",
+    # "Act as a ..." as an order (a sentence start, "please", "you will"), not "I act as a PM"
+    r"(?:^|[.!?:]\s+|\bplease\s+|\bnow\s+|\byou\s+(?:will|must|should|shall)\s+)act\s+as\b",
     r"\b(jailbreak|DAN\b|developer\s+mode|god\s+mode|sudo\s+mode)",
+    # "repeat everything written above": the prompt is what stands above the user's message
+    r"\b(repeat|print|output|reveal|copy|recite|echo|dump)\b.{0,20}\b(everything|all\s+(of\s+)?(the\s+)?(text|words)|the\s+(text|words|message)|verbatim|word\s+for\s+word)\b.{0,30}\b(above|before\s+this|so\s+far|preceding)\b",
+    r"\bstarting\s+with\s+(the\s+words\s+)?['\"]?you\s+are\b",
     r"^\s*(system|assistant)\s*:",
     r"\bnew\s+(instructions|rules|persona)\b",
     r"<\s*/?\s*(system|instructions?)\s*>",
