@@ -94,6 +94,8 @@ def test_llamacpp_streams_an_answer_in_process(guide_settings, gguf):
     pieces = list(stream)
     answer = stream.answer
     assert answer is not None and answer.backend == f"llamacpp:{gguf.name}"
+    # the GGUF carries no chat template: gemma's own turn format is used, not Llama-2's
+    assert coach.backend.llama.chat_format == "gemma"  # type: ignore[attr-defined]
     assert len(pieces) > 1 and "".join(pieces).strip()
     assert not answer.refused and "strategy-3" in answer.retrieved
     assert all(c.section_id in answer.retrieved for c in answer.citations)

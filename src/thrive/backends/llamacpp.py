@@ -72,10 +72,34 @@ def load_llama(path: str, n_ctx: int = 4096) -> Any:
             f"llama.cpp could not load {path}: {err}.",
             fix="Check that the file is a valid GGUF model.",
         ) from err
+    _pick_chat_format(llama)
     # Freed at exit while llama.cpp is still loaded: left to __del__ during interpreter
     # teardown, it raised "'NoneType' object is not callable" after every run that used it.
     atexit.register(llama.close)
     return llama
+
+
+# Chat formats llama-cpp-python knows, by the GGUF's architecture, for files that carry no
+# chat template of their own (the gemma3-270m package's does not).
+_CHAT_FORMAT_BY_ARCHITECTURE = {
+    "gemma": "gemma",
+    "gemma2": "gemma",
+    "gemma3": "gemma",
+    "llama": "llama-3",
+    "mistral": "mistral-instruct",
+    "qwen2": "qwen",
+}
+
+
+def _pick_chat_format(llama: Any) -> None:
+    """Without a template in the file llama-cpp-python falls back to Llama-2's `[INST]`
+    format, which models of other families answer with garbage; use their own format."""
+    if "tokenizer.chat_template" in llama.metadata:
+        return
+    architecture = str(llama.metadata.get("general.architecture", ""))
+    chat_format = _CHAT_FORMAT_BY_ARCHITECTURE.get(architecture)
+    if chat_format:
+        llama.chat_format = chat_format
 
 
 class LlamaCppBackend(Backend):
