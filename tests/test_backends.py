@@ -87,3 +87,21 @@ def test_with_fallback_the_offline_coach_answers_and_says_so(guide_settings):
     assert answer.backend == "extractive"
     assert "openai-compatible:tiny" in answer.notice and "offline coach" in answer.notice
     assert answer.citations and not answer.refused
+
+
+def test_a_format_without_a_system_role_keeps_the_system_text():
+    from thrive.backends.llamacpp import chat_messages
+
+    prompt = [
+        ("system", "Rules and [threat-1] passages"),
+        ("user", "Hi"),
+        ("assistant", "Hello"),
+        ("user", "Am I at risk?"),
+    ]
+    gemma = chat_messages(prompt, "gemma")
+    assert [m["role"] for m in gemma] == ["user", "assistant", "user"]
+    assert gemma[0]["content"] == "Rules and [threat-1] passages\n\nHi"
+    assert chat_messages(prompt, "llama-3")[0] == {
+        "role": "system",
+        "content": "Rules and [threat-1] passages",
+    }

@@ -102,6 +102,27 @@ def _pick_chat_format(llama: Any) -> None:
         llama.chat_format = chat_format
 
 
+# Turn formats with no system role: llama-cpp-python's "gemma" formatter silently drops a
+# system message, and with it the guide passages and the rules the chain put there.
+_NO_SYSTEM_ROLE = {"gemma"}
+
+
+def chat_messages(messages: list[tuple[str, str]], chat_format: str | None) -> list[dict[str, str]]:
+    """The prompt as llama.cpp messages; the system text joins the first user turn when the
+    model's format has no system role."""
+    out = [
+        {"role": "user" if role == "human" else role, "content": text} for role, text in messages
+    ]
+    if chat_format in _NO_SYSTEM_ROLE and out and out[0]["role"] == "system":
+        system = out.pop(0)["content"]
+        first_user = next((m for m in out if m["role"] == "user"), None)
+        if first_user is None:
+            out.insert(0, {"role": "user", "content": system})
+        else:
+            first_user["content"] = f"{system}\n\n{first_user['content']}"
+    return out
+
+
 class LlamaCppBackend(Backend):
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -110,10 +131,7 @@ class LlamaCppBackend(Backend):
         self._lock = threading.Lock()  # one llama.cpp context is not safe to share at once
 
     def stream(self, request: AnswerRequest) -> Iterator[str]:
-        messages = [
-            {"role": role if role != "human" else "user", "content": content}
-            for role, content in request.messages
-        ]
+        messages = chat_messages(request.messages, self.llama.chat_format)
         with self._lock:
             for event in self.llama.create_chat_completion(
                 messages=messages,
