@@ -106,3 +106,46 @@ def test_ask_before_any_ingest_says_to_run_ingest(fresh_settings, monkeypatch):
     result = runner.invoke(app, ["ask", "Am I at risk?", "--llm", "extractive"])
     assert result.exit_code == 1
     assert "thrive ingest" in result.output
+
+
+def test_thrive_app_serves_the_page_without_a_terminal(guide_settings, tmp_path):
+    """`make run` calls `thrive app`: it must start with no terminal to ask questions on."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "THRIVE_CORPUS_DIR": str(guide_settings.corpus_dir),
+        "THRIVE_VECTORSTORE_DIR": str(guide_settings.vectorstore_dir),
+        "THRIVE_DATA_DIR": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thrive.cli", "app", "--port", str(port), "--no-open"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        healthy = False
+        while time.monotonic() < deadline and proc.poll() is None and not healthy:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+                ) as response:
+                    healthy = response.status == 200
+            except OSError:
+                time.sleep(0.5)
+        assert healthy, f"the page did not come up (exit code {proc.poll()})"
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert f"http://127.0.0.1:{port}" in output
+    assert "Email" not in output

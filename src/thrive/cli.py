@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -204,12 +205,16 @@ def chat(profile: ProfileOption = None, llm: LlmOption = None) -> None:
 @app.command("app")
 def run_app(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
-    headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
+    open_browser: Annotated[
+        bool | None,
+        typer.Option("--open/--no-open", help="Open a browser (default: when there is a screen)."),
+    ] = None,
 ) -> None:
     """Start the chat page (Streamlit) on 127.0.0.1."""
     page = Path(__file__).resolve().parents[2] / "app.py"
     if not page.is_file():
         page = Path(__file__).with_name("ui") / "entry.py"
+    url = f"http://127.0.0.1:{port}"
     cmd = [
         sys.executable,
         "-m",
@@ -222,10 +227,43 @@ def run_app(
         str(port),
         "--browser.gatherUsageStats",
         "false",
+        # Always headless: otherwise a first run stops to ask for an e-mail address on the
+        # terminal, which hangs `make run` in a script and fails without a terminal.
         "--server.headless",
-        "true" if headless else "false",
+        "true",
     ]
-    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+    if open_browser is None:
+        open_browser = sys.platform in ("darwin", "win32") or bool(
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        )
+    server = subprocess.Popen(cmd, env=os.environ.copy())
+    # Stopping `thrive app` (or `make run`) stops the page with it.
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    console.print(f"Thrive is starting on [bold]{url}[/] (Ctrl-C to stop).")
+    if open_browser and _wait_healthy(url, server):
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        raise typer.Exit(server.wait())
+    except KeyboardInterrupt:
+        server.terminate()
+        raise typer.Exit(server.wait()) from None
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> bool:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
 
 
 # `thrive bench` lives in its own module.
