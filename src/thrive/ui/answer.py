@@ -26,10 +26,7 @@ def answer_meta(answer: Answer, followups: list[str]) -> dict[str, Any]:
         "notice": answer.notice,
         "refused": answer.refused,
         "retrieved": answer.retrieved,
-        "citations": [
-            {"section_id": c.section_id, "title": c.title, "snippet": c.snippet}
-            for c in answer.citations
-        ],
+        "citations": answer.to_json()["citations"],
         "latency_ms": answer.latency_ms,
         "followups": followups,
     }
