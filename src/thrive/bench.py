@@ -599,7 +599,7 @@ def llamacpp_rates(
     same prompt, sampling, seed and max tokens. Each run starts from an empty KV cache, so
     both pay the whole prompt; the rate is output tokens over request-to-last-token time."""
     from thrive.backends import create_backend
-    from thrive.backends.llamacpp import model_file
+    from thrive.backends.llamacpp import chat_messages, model_file
 
     try:
         path = model_file("", coach.settings)
@@ -613,7 +613,9 @@ def llamacpp_rates(
     prepared = coach.prepare("Will clients pay me less for my copywriting because of AI?")
     assert prepared.request is not None
     request = dataclasses.replace(prepared.request, max_tokens=config.llama_tokens)
-    messages = [{"role": r, "content": c} for r, c in request.messages]
+    # The very messages the backend sends (for gemma, the system text folded into the first
+    # user turn), so both sides process the same prompt and generate from the same state.
+    messages = chat_messages(request.messages, llama.chat_format)
 
     def ours() -> Iterator[str]:
         return backend.stream(request)
