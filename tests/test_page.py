@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from page_driver import APP, ask, open_page
 from thrive.followups import STARTERS
 from thrive.persistence import UserData
 from thrive.settings import Settings
 from thrive.ui import situation
 from thrive.ui.privacy import CONFIRM
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
 QUESTION = "I write blog posts and product descriptions. Am I at risk?"
 
 
@@ -30,19 +30,6 @@ def data_dir(guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("THRIVE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("THRIVE_LLM", "extractive")
     return tmp_path / "data"
-
-
-def open_page() -> AppTest:
-    # Generous: the first answer of the session loads the embedding model.
-    at = AppTest.from_file(str(APP), default_timeout=180).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input[0].set_value(question).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def answers(at: AppTest) -> list:

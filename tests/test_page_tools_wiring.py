@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from page_driver import APP, ask, open_page
 from thrive.coach import Coach
 from thrive.intents import ToolResult, detect_intent, run_intent
 from thrive.page_tools import tell_me_more_question
@@ -25,7 +26,6 @@ from thrive.tools.plan import plan_id_for
 from thrive.ui import situation, tools
 from thrive.ui.tool_results import plan_start
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
 PROFILE = {"skills": ["copywriting", "logo design"], "interests": ["fintech"]}
 AT_RISK = "Which of my skills are at risk?"
 NICHES = "Suggest niches for me"
@@ -42,19 +42,6 @@ def data_dir(guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("THRIVE_LLM", "extractive")
     UserData(tmp_path / "data").save_profile(PROFILE)
     return tmp_path / "data"
-
-
-def open_page() -> AppTest:
-    # Generous: the first tool of the session builds the exposure scorer.
-    at = AppTest.from_file(str(APP), default_timeout=180).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input[0].set_value(question).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def reply(at: AppTest, i: int = -1) -> Any:
