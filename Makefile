@@ -36,6 +36,7 @@ lint: $(VENV)/.deps-test
 	$(BIN)/ruff check src tests app.py
 	$(BIN)/ruff format --check src tests app.py
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 test: $(VENV)/.deps-test lint
 	$(BIN)/python -m pytest

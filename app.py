@@ -1,5 +1,5 @@
 """Streamlit entry point: `streamlit run app.py` (or `make run`). All logic lives in `thrive`."""
 
-from thrive.ui import main
+from thrive.ui.shell import main
 
 main()

@@ -18,9 +18,9 @@ for _name in list(os.environ):
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from thrive.coach import Coach  # noqa: E402
-from thrive.ingest import ingest  # noqa: E402
-from thrive.settings import Settings  # noqa: E402
+from thrive.base.settings import Settings  # noqa: E402
+from thrive.coaching.coach import Coach  # noqa: E402
+from thrive.knowledge.ingest import ingest  # noqa: E402
 
 
 def make_settings(root: Path, **overrides: object) -> Settings:

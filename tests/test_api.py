@@ -13,7 +13,7 @@ def test_every_exported_name_resolves():
 
 def test_importing_settings_does_not_load_the_heavy_parts():
     code = (
-        "import sys, thrive.settings; "
+        "import sys, thrive.base.settings; "
         "print(any(m.startswith(('chromadb', 'langchain', 'torch')) for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

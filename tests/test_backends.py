@@ -4,10 +4,10 @@ import socket
 
 import pytest
 
-from thrive.backends import create_backend, providers, resolve_spec
-from thrive.coach import Coach
-from thrive.errors import BackendUnavailable, ConfigurationError
-from thrive.settings import Settings
+from thrive.base.errors import BackendUnavailable, ConfigurationError
+from thrive.base.settings import Settings
+from thrive.coaching.coach import Coach
+from thrive.models import create_backend, providers, resolve_spec
 
 
 def closed_port() -> int:
@@ -90,7 +90,7 @@ def test_with_fallback_the_offline_coach_answers_and_says_so(guide_settings):
 
 
 def test_a_format_without_a_system_role_keeps_the_system_text():
-    from thrive.backends.llamacpp import chat_messages
+    from thrive.models.llamacpp import chat_messages
 
     prompt = [
         ("system", "Rules and [threat-1] passages"),

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from thrive import bench
-from thrive.cli import app
-from thrive.corpus import chunk_sections, read_corpus
+from thrive.bench import runner as bench
+from thrive.cli.main import app
+from thrive.knowledge.corpus import chunk_sections, read_corpus
 
 DESIGN_KEYS = {
     "ingest_s",

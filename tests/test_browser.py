@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from thrive.corpus import plain_text, read_corpus
-from thrive.settings import Settings
+from thrive.base.settings import Settings
+from thrive.knowledge.corpus import plain_text, read_corpus
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

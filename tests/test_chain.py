@@ -8,13 +8,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from thrive.backends.base import Backend
-from thrive.backends.chat_model import ChatModelBackend
-from thrive.chain import filter_citations, standalone_question
-from thrive.coach import Coach
-from thrive.corpus import plain_text
-from thrive.errors import InputError
-from thrive.schema import AnswerRequest, Turn
+from thrive.base.errors import InputError
+from thrive.base.schema import AnswerRequest, Turn
+from thrive.coaching.chain import filter_citations, standalone_question
+from thrive.coaching.coach import Coach
+from thrive.knowledge.corpus import plain_text
+from thrive.models.base import Backend
+from thrive.models.chat_model import ChatModelBackend
 
 GUIDE = " ".join(
     plain_text(

@@ -8,7 +8,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from thrive.cli import app
+from thrive.cli.main import app
 
 runner = CliRunner()
 

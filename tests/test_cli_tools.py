@@ -10,9 +10,9 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from thrive.cli import app
-from thrive.settings import Settings
-from thrive.tools.guide import ACTIONS, STRATEGIES, THREATS
+from thrive.base.settings import Settings
+from thrive.cli.main import app
+from thrive.knowledge.guide import ACTIONS, STRATEGIES, THREATS
 
 runner = CliRunner()
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from thrive.corpus import chunk_sections, read_corpus, read_guide
-from thrive.errors import CorpusError
+from thrive.base.errors import CorpusError
+from thrive.knowledge.corpus import chunk_sections, read_corpus, read_guide
 
 REPO = Path(__file__).resolve().parents[1]
 FIXED_IDS = (

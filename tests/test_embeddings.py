@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from thrive import embeddings
-from thrive.corpus import chunk_sections, read_corpus
+from thrive.base import embeddings
+from thrive.knowledge.corpus import chunk_sections, read_corpus
 
 TEXTS = [
     "Will clients pay me less because of AI?",
@@ -67,8 +67,8 @@ def test_short_lists_use_the_light_engine_by_default(monkeypatch):
 def test_answering_a_question_never_imports_torch(guide_settings):
     code = (
         "import sys\n"
-        "from thrive.coach import Coach\n"
-        "from thrive.settings import Settings\n"
+        "from thrive.coaching.coach import Coach\n"
+        "from thrive.base.settings import Settings\n"
         f"s = Settings(corpus_dir={str(guide_settings.corpus_dir)!r}, "
         f"vectorstore_dir={str(guide_settings.vectorstore_dir)!r}, llm='extractive')\n"
         "answer = Coach.from_settings(s).ask('Will clients pay me less because of AI?')\n"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from thrive.corpus import read_corpus
 from thrive.evaluation.dataset import (
     AnswerableCase,
     DatasetError,
@@ -17,6 +16,7 @@ from thrive.evaluation.dataset import (
     load_dataset,
     select,
 )
+from thrive.knowledge.corpus import read_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO / "evals" / "dataset.jsonl"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from thrive.cli import app
+from thrive.cli.main import app
 from thrive.evaluation import compare, load_dataset, load_report, run_evaluation, select
 from thrive.evaluation.dataset import parse_case
 from thrive.evaluation.sweep import render_sweep_markdown, run_sweep

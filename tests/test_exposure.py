@@ -11,12 +11,12 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from sklearn.metrics import roc_auc_score
 
-from thrive.backends.chat_model import ChatModelBackend
-from thrive.coach import Coach
-from thrive.errors import CorpusError, InputError
-from thrive.settings import Settings
-from thrive.tools.exposure import ExposureScorer, parse_skills
-from thrive.tools.guide import STRATEGIES, THREATS, load_guide
+from thrive.base.errors import CorpusError, InputError
+from thrive.base.settings import Settings
+from thrive.coaching.coach import Coach
+from thrive.coaching.tools.exposure import ExposureScorer, parse_skills
+from thrive.knowledge.guide import STRATEGIES, THREATS, load_guide
+from thrive.models.chat_model import ChatModelBackend
 
 LABELLED = Path(__file__).parent / "data" / "labelled_skills.jsonl"
 MIN_AUC = 0.9

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from thrive.followups import GENERAL, STARTERS, question_for, suggest
-from thrive.schema import Answer, Citation, Passage
+from thrive.base.schema import Answer, Citation, Passage
+from thrive.coaching.followups import GENERAL, STARTERS, question_for, suggest
 
 
 def passage(section_id: str, kind: str, title: str) -> Passage:

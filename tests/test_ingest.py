@@ -3,11 +3,11 @@ import sys
 
 import pytest
 
-from thrive import embeddings
-from thrive.errors import StoreError
-from thrive.ingest import ingest, lock_path
-from thrive.retrieval import GuideSearcher
-from thrive.store import GuideIndex, all_chunks, connect
+from thrive.base import embeddings
+from thrive.base.errors import StoreError
+from thrive.knowledge.ingest import ingest, lock_path
+from thrive.knowledge.retrieval import GuideSearcher
+from thrive.knowledge.store import GuideIndex, all_chunks, connect
 
 
 def stored_ids(settings):

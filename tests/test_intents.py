@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from thrive.coach import Coach
-from thrive.intents import detect_intent, run_intent, skills_in
+from thrive.coaching.coach import Coach
+from thrive.coaching.intents import detect_intent, run_intent, skills_in
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,11 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from thrive.backends.chat_model import ChatModelBackend
-from thrive.coach import Coach
-from thrive.settings import Settings
-from thrive.tools.guide import STRATEGIES
-from thrive.tools.niches import InvalidNiches, parse_draft
+from thrive.base.settings import Settings
+from thrive.coaching.coach import Coach
+from thrive.coaching.tools.niches import InvalidNiches, parse_draft
+from thrive.knowledge.guide import STRATEGIES
+from thrive.models.chat_model import ChatModelBackend
 
 PROFILES: list[dict[str, Any]] = [
     {"skills": ["copywriting", "SEO"], "interests": ["fintech"], "experience_years": 6},

@@ -13,9 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from page_driver import APP, ask, open_page
-from thrive.followups import STARTERS
-from thrive.persistence import UserData
-from thrive.settings import Settings
+from thrive.base.settings import Settings
+from thrive.base.storage import UserData
+from thrive.coaching.followups import STARTERS
 from thrive.ui import situation
 from thrive.ui.privacy import CONFIRM
 
@@ -290,19 +290,19 @@ def test_the_index_is_checked_once_per_process_not_per_session(
 ) -> None:
     import shutil
 
-    from thrive.ui import startup
+    from thrive.coaching.coach import Coach
 
     store = tmp_path / "store-copy"  # a store this process has not checked yet
     shutil.copytree(guide_settings.vectorstore_dir, store)
     monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(store))
     calls: list[bool] = []
-    real = startup.ingest
+    real = Coach.update_index
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(True)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(startup, "ingest", counting)
+    monkeypatch.setattr(Coach, "update_index", counting)
     first = open_page()
     assert not first.status  # nothing to embed: no progress shown
     second = open_page()  # another browser session of the same process

@@ -7,9 +7,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from thrive.coach import Coach
-from thrive.page_tools import PENDING_QUESTION, exposure_chart
-from thrive.persistence import UserData
+from thrive.base.storage import UserData
+from thrive.coaching.coach import Coach
+from thrive.ui.page_tools import PENDING_QUESTION, exposure_chart
 
 TIMEOUT = 30  # the first run imports Streamlit's and Altair's modules
 
@@ -18,13 +18,13 @@ TIMEOUT = 30  # the first run imports Streamlit's and Altair's modules
 
 
 def exposure_app(results) -> None:  # type: ignore[no-untyped-def]
-    from thrive.page_tools import render_exposure
+    from thrive.ui.page_tools import render_exposure
 
     render_exposure(results, key="exp")
 
 
 def niches_app(niches) -> None:  # type: ignore[no-untyped-def]
-    from thrive.page_tools import render_niches
+    from thrive.ui.page_tools import render_niches
 
     render_niches(niches, key="nic")
 
@@ -32,8 +32,8 @@ def niches_app(niches) -> None:  # type: ignore[no-untyped-def]
 def plan_app(plan, data_dir) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from thrive.page_tools import render_plan
-    from thrive.persistence import UserData
+    from thrive.base.storage import UserData
+    from thrive.ui.page_tools import render_plan
 
     render_plan(plan, UserData(Path(data_dir)), key="plan")
 

@@ -15,15 +15,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from page_driver import APP, ask, open_page
-from thrive.coach import Coach
-from thrive.intents import ToolResult, detect_intent, run_intent
-from thrive.page_tools import tell_me_more_question
-from thrive.persistence import UserData
-from thrive.schema import Profile
-from thrive.settings import Settings
-from thrive.tools import ActionPlan, Niche
-from thrive.tools.plan import plan_id_for
+from thrive.base.schema import Profile
+from thrive.base.settings import Settings
+from thrive.base.storage import UserData
+from thrive.coaching.coach import Coach
+from thrive.coaching.intents import ToolResult, detect_intent, run_intent
+from thrive.coaching.tools import ActionPlan, Niche
+from thrive.coaching.tools.plan import plan_id_for
 from thrive.ui import situation, tools
+from thrive.ui.page_tools import tell_me_more_question
 from thrive.ui.tool_results import plan_start
 
 PROFILE = {"skills": ["copywriting", "logo design"], "interests": ["fintech"]}

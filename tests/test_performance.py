@@ -2,9 +2,10 @@
 
 import pytest
 
-from thrive import embeddings, store
-from thrive.ingest import ingest
-from thrive.retrieval import GuideSearcher, LexicalIndex
+from thrive.base import embeddings
+from thrive.knowledge import store
+from thrive.knowledge.ingest import ingest
+from thrive.knowledge.retrieval import GuideSearcher, LexicalIndex
 
 
 class Counting:

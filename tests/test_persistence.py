@@ -2,8 +2,8 @@
 
 import pytest
 
-from thrive.errors import StoreError
-from thrive.persistence import UserData
+from thrive.base.errors import StoreError
+from thrive.base.storage import UserData
 
 
 def test_conversations_messages_and_feedback_survive_a_restart(tmp_path):

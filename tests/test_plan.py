@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from thrive.coach import Coach
-from thrive.errors import InputError
-from thrive.persistence import UserData
-from thrive.tools.guide import ACTIONS
+from thrive.base.errors import InputError
+from thrive.base.storage import UserData
+from thrive.coaching.coach import Coach
+from thrive.knowledge.guide import ACTIONS
 
 PROFILE = {"skills": ["logo design", "illustration"], "interests": ["healthcare"]}
 START = date(2026, 3, 2)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from thrive.backends import extractive
-from thrive.chain import passage_of
-from thrive.coach import Coach
-from thrive.retrieval import Hit
+from thrive.coaching.chain import passage_of
+from thrive.coaching.coach import Coach
+from thrive.knowledge.retrieval import Hit
+from thrive.models import extractive
 
 
 def test_prefetched_guide_leaves_nothing_to_embed_but_the_question(coach: Coach) -> None:

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from thrive.backends.chat_model import ChatModelBackend
-from thrive.backends.llamacpp import bundled_gguf
-from thrive.coach import Coach
+from thrive.coaching.coach import Coach
+from thrive.models.chat_model import ChatModelBackend
+from thrive.models.llamacpp import bundled_gguf
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MAX_TOKENS = 24

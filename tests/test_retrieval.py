@@ -2,7 +2,7 @@
 
 import pytest
 
-from thrive.retrieval import GuideSearcher
+from thrive.knowledge.retrieval import GuideSearcher
 
 # (question, the section that answers it)
 PARAPHRASES = [

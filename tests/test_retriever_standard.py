@@ -4,7 +4,7 @@ import pytest
 from langchain_core.retrievers import BaseRetriever
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from thrive.retrieval import GuideSearcher, HybridRetriever
+from thrive.knowledge.retrieval import GuideSearcher, HybridRetriever
 
 
 class TestHybridRetrieverStandard(RetrieversIntegrationTests):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from thrive.safety import looks_like_injection
+from thrive.coaching.safety import looks_like_injection
 
 
 @pytest.mark.parametrize(

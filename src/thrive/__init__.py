@@ -1,7 +1,7 @@
 """Thrive: a coaching assistant for freelancers facing generative AI, grounded in a guide.
 
 Everything is one import away (`from thrive import Coach`), but loaded on first use:
-`import thrive.settings` must not pay for chromadb and LangChain.
+`import thrive.base.settings` must not pay for chromadb and LangChain.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from thrive.coach import AnswerStream, Coach
-    from thrive.errors import (
+    from thrive.base.errors import (
         BackendUnavailable,
         ConfigurationError,
         CorpusError,
@@ -19,27 +18,28 @@ if TYPE_CHECKING:
         StoreError,
         ThriveError,
     )
-    from thrive.ingest import IngestReport, ingest
-    from thrive.schema import Answer, Citation, Passage, Profile
-    from thrive.settings import Settings, load_settings
+    from thrive.base.schema import Answer, Citation, Passage, Profile
+    from thrive.base.settings import Settings, load_settings
+    from thrive.coaching.coach import AnswerStream, Coach
+    from thrive.knowledge.ingest import IngestReport, ingest
 
 _WHERE = {
-    "Answer": "thrive.schema",
-    "AnswerStream": "thrive.coach",
-    "BackendUnavailable": "thrive.errors",
-    "Citation": "thrive.schema",
-    "Coach": "thrive.coach",
-    "ConfigurationError": "thrive.errors",
-    "CorpusError": "thrive.errors",
-    "IngestReport": "thrive.ingest",
-    "InputError": "thrive.errors",
-    "Passage": "thrive.schema",
-    "Profile": "thrive.schema",
-    "Settings": "thrive.settings",
-    "StoreError": "thrive.errors",
-    "ThriveError": "thrive.errors",
-    "ingest": "thrive.ingest",
-    "load_settings": "thrive.settings",
+    "Answer": "thrive.base.schema",
+    "AnswerStream": "thrive.coaching.coach",
+    "BackendUnavailable": "thrive.base.errors",
+    "Citation": "thrive.base.schema",
+    "Coach": "thrive.coaching.coach",
+    "ConfigurationError": "thrive.base.errors",
+    "CorpusError": "thrive.base.errors",
+    "IngestReport": "thrive.knowledge.ingest",
+    "InputError": "thrive.base.errors",
+    "Passage": "thrive.base.schema",
+    "Profile": "thrive.base.schema",
+    "Settings": "thrive.base.settings",
+    "StoreError": "thrive.base.errors",
+    "ThriveError": "thrive.base.errors",
+    "ingest": "thrive.knowledge.ingest",
+    "load_settings": "thrive.base.settings",
 }
 __all__ = [
     "Answer",

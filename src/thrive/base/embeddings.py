@@ -4,7 +4,7 @@ It is never downloaded: the weights ship inside that package and the Hugging Fac
 switched off before sentence-transformers is imported.
 
 Two engines compute the same vectors. Short lists (a query, one passage's sentences, a few
-changed chunks) run on `thrive.minilm`, NumPy only, loaded in ~0.1 s; bulk encoding (an
+changed chunks) run on `thrive.base.minilm`, NumPy only, loaded in ~0.1 s; bulk encoding (an
 ingest of many chunks) runs on sentence-transformers, which is faster per text but costs
 5-10 s of torch imports first. So answering never imports torch.
 """
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from thrive.errors import ConfigurationError
+from thrive.base.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from thrive.minilm import MiniLM
+    from thrive.base.minilm import MiniLM
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
@@ -71,7 +71,7 @@ def load_model() -> SentenceTransformer:
 @cache
 def load_encoder() -> MiniLM:
     """The NumPy engine for short lists, loaded once per process (~0.1 s, ~90 MB)."""
-    from thrive.minilm import MiniLM
+    from thrive.base.minilm import MiniLM
 
     with _load_lock:
         return MiniLM(Path(model_path()))

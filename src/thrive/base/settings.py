@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The repository root when running from a checkout (src/thrive/settings.py -> ../..).
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+# The repository root when running from a checkout (src/thrive/base/settings.py -> ../../..).
+_REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _default_dir(name: str) -> Path:

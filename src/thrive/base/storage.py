@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from thrive.errors import StoreError
+from thrive.base.errors import StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (

@@ -34,15 +34,15 @@ from typing import Any
 
 import numpy as np
 
-from thrive import embeddings
-from thrive.coach import Coach
-from thrive.corpus import chunk_sections, plain_text, read_corpus
-from thrive.errors import ThriveError
-from thrive.ingest import ingest
-from thrive.retrieval import GuideSearcher
-from thrive.schema import Profile
-from thrive.settings import Settings
-from thrive.store import GuideIndex, connect
+from thrive.base import embeddings
+from thrive.base.errors import ThriveError
+from thrive.base.schema import Profile
+from thrive.base.settings import Settings
+from thrive.coaching.coach import Coach
+from thrive.knowledge.corpus import chunk_sections, plain_text, read_corpus
+from thrive.knowledge.ingest import ingest
+from thrive.knowledge.retrieval import GuideSearcher
+from thrive.knowledge.store import GuideIndex, connect
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -598,8 +598,8 @@ def llamacpp_rates(
     """Tokens per second of Thrive's llamacpp backend and of bare llama-cpp-python on the
     same prompt, sampling, seed and max tokens. Each run starts from an empty KV cache, so
     both pay the whole prompt; the rate is output tokens over request-to-last-token time."""
-    from thrive.backends import create_backend
-    from thrive.backends.llamacpp import chat_messages, model_file
+    from thrive.models import create_backend
+    from thrive.models.llamacpp import chat_messages, model_file
 
     try:
         path = model_file("", coach.settings)

@@ -1,7 +1,7 @@
 """`thrive bench`: the benchmark on the command line, with progress and a verdict table.
 
-Registered on the main app by importing this module from `thrive.cli`. The measuring is
-`thrive.bench`'s; this module only shows it.
+Added to the main app by `thrive.cli.main`. The measuring is
+`thrive.bench.runner`'s; this module only shows it.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thrive.cli import app, console, err_console, fail, settings_for
-from thrive.errors import ThriveError
+from thrive.base.errors import ThriveError
+from thrive.cli.common import console, err_console, fail, settings_for
+
+commands = typer.Typer()
 
 
-@app.command()
+@commands.command()
 def bench(
     out: Annotated[Path, typer.Option("--out", help="Where to write the JSON report.")] = Path(
         "bench/bench.json"
@@ -33,7 +35,7 @@ def bench(
 
     Runs in a temporary folder (your vectorstore/ is not touched); ~5 minutes on 2 cores.
     """
-    from thrive.bench import BenchConfig, run_bench, write_report
+    from thrive.bench.runner import BenchConfig, run_bench, write_report
 
     config = BenchConfig.quick_run() if quick else BenchConfig()
     with Progress(

@@ -1,4 +1,4 @@
-"""The `thrive` command line. A thin face: every command calls the package."""
+"""`thrive ingest`, `ask`, `chat` and `app`: the core commands. A thin face over `Coach`."""
 
 from __future__ import annotations
 
@@ -11,74 +11,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from thrive.errors import InputError, ThriveError
-from thrive.schema import Profile
-from thrive.settings import Settings, load_settings
-
-app = typer.Typer(
-    help="Thrive: coaching for freelancers facing generative AI, grounded in a guide.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+from thrive.base.errors import ThriveError
+from thrive.cli.common import (
+    JsonOption,
+    LlmOption,
+    ProfileOption,
+    console,
+    err_console,
+    fail,
+    make_coach,
+    read_profile,
+    settings_for,
 )
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
 
-LlmOption = Annotated[
-    str | None,
-    typer.Option(
-        "--llm",
-        help="Backend: auto, extractive, "
-        "openai:<model>, openai-compatible:<model>, "
-        "llamacpp:<path.gguf>. Default: THRIVE_LLM.",
-    ),
-]
-ProfileOption = Annotated[Path | None, typer.Option("--profile", help="A profile JSON file.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+commands = typer.Typer()
 
 
-def fail(err: Exception, code: int = 1) -> typer.Exit:
-    """Print a user-facing error (what happened, what to do) and exit."""
-    err_console.print(f"[bold red]Error:[/] {err}", highlight=False)
-    return typer.Exit(code)
-
-
-def read_profile(path: Path | None) -> Profile:
-    if path is None:
-        return Profile()
-    try:
-        raw = json.loads(path.read_text("utf-8"))
-    except OSError as err:
-        raise InputError(
-            f"Cannot read the profile file {path}: {err.strerror}.", fix="Check the path."
-        ) from err
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(
-            f"The profile file {path} is not valid JSON ({err}).",
-            fix='Write it like {"skills": ["copywriting"], "goals": "..."}.',
-        ) from err
-    if not isinstance(raw, dict):
-        raise InputError(
-            f"The profile file {path} must hold a JSON object.",
-            fix='Write it like {"skills": ["copywriting"]}.',
-        )
-    try:
-        return Profile.model_validate(raw)
-    except ValueError as err:
-        raise InputError(
-            f"The profile file {path} has invalid fields: {err}",
-            fix="See the profile format in the README.",
-        ) from err
-
-
-def settings_for(llm: str | None = None) -> Settings:
-    return load_settings(llm=llm)
-
-
-@app.command()
+@commands.command()
 def ingest(
     rebuild: Annotated[
         bool,
@@ -90,9 +42,9 @@ def ingest(
     wait: Annotated[float, typer.Option(help="Seconds to wait for another ingest.")] = 120.0,
 ) -> None:
     """Embed the guide(s) in corpus/ into the vector store (only what changed)."""
-    from thrive.ingest import ingest as run_ingest
+    from thrive.coaching.coach import Coach
 
-    settings = settings_for()
+    coach = Coach.from_settings(settings_for())
     with Progress(
         TextColumn("[bold]Embedding chunks"),
         BarColumn(),
@@ -110,12 +62,12 @@ def ingest(
             err_console.print(f"Another ingest is running; waiting up to {wait:.0f} s for it...")
 
         try:
-            report = run_ingest(
-                settings, rebuild=rebuild, progress=progress, wait_s=wait, on_wait=waiting
+            report = coach.update_index(
+                rebuild=rebuild, progress=progress, wait_s=wait, on_wait=waiting
             )
         except ThriveError as err:
             raise fail(err) from err
-    where = settings.chroma_url or str(settings.vectorstore_dir)
+    where = coach.index_location
     if report.moved_aside:
         console.print(f"The broken store was moved to {report.moved_aside}.")
     console.print(
@@ -124,18 +76,6 @@ def ingest(
         f"{report.unchanged} unchanged{' (full rebuild)' if report.rebuilt else ''} "
         f"in {report.seconds:.1f} s."
     )
-
-
-def _coach(llm: str | None, fallback: bool = False) -> Any:
-    """A coach whose backend is built now, so a bad --llm is reported before any question."""
-    from thrive.coach import Coach
-
-    coach = Coach.from_settings(settings_for(llm), fallback=fallback)
-    try:
-        coach.backend  # noqa: B018 - building it checks keys, URLs and model files
-    except ThriveError as err:
-        raise fail(err) from err
-    return coach
 
 
 def _print_answer(answer: Any) -> None:
@@ -150,7 +90,7 @@ def _print_answer(answer: Any) -> None:
     console.print(f"[dim]Answered by {answer.backend} in {answer.latency_ms:.0f} ms.[/]")
 
 
-@app.command()
+@commands.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
     json_out: JsonOption = False,
@@ -158,7 +98,7 @@ def ask(
     llm: LlmOption = None,
 ) -> None:
     """Ask the coach one question."""
-    coach = _coach(llm)
+    coach = make_coach(llm)
     try:
         user = read_profile(profile)
         if json_out:
@@ -174,10 +114,10 @@ def ask(
         raise fail(err) from err
 
 
-@app.command()
+@commands.command()
 def chat(profile: ProfileOption = None, llm: LlmOption = None) -> None:
     """A conversation in the terminal. Empty line or Ctrl-D to quit."""
-    coach = _coach(llm)
+    coach = make_coach(llm)
     try:
         user = read_profile(profile)
     except ThriveError as err:
@@ -202,7 +142,7 @@ def chat(profile: ProfileOption = None, llm: LlmOption = None) -> None:
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": text}]
 
 
-@app.command("app")
+@commands.command("app")
 def run_app(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
     open_browser: Annotated[
@@ -211,9 +151,9 @@ def run_app(
     ] = None,
 ) -> None:
     """Start the chat page (Streamlit) on 127.0.0.1."""
-    page = Path(__file__).resolve().parents[2] / "app.py"
+    page = Path(__file__).resolve().parents[3] / "app.py"
     if not page.is_file():
-        page = Path(__file__).with_name("ui") / "entry.py"
+        page = Path(__file__).resolve().parents[1] / "ui" / "entry.py"
     url = f"http://127.0.0.1:{port}"
     cmd = [
         sys.executable,
@@ -264,16 +204,3 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout_s: float = 
         except OSError:
             time.sleep(0.5)
     return False
-
-
-# `thrive bench` lives in its own module.
-import thrive.cli_bench  # noqa: E402
-
-# `thrive eval` (the offline evaluation) lives in its own module.
-import thrive.cli_eval  # noqa: E402
-
-# The coaching tools' commands (exposure, niches, plan) live in their own module.
-import thrive.cli_tools  # noqa: E402, F401
-
-if __name__ == "__main__":
-    app()

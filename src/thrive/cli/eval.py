@@ -1,6 +1,6 @@
 """`thrive eval`: the offline evaluation on the command line, with a progress bar.
 
-Registered on the main app by importing this module from `thrive.cli`. The measuring is
+Added to the main app by `thrive.cli.main`. The measuring is
 `thrive.evaluation`'s; this module reads options, shows progress and prints the verdict.
 """
 
@@ -15,10 +15,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thrive.cli import app, console, err_console, fail, settings_for
-from thrive.errors import ThriveError
+from thrive.base.errors import ThriveError
+from thrive.cli.common import console, err_console, fail, settings_for
 
 DEFAULT_DATASET = Path("evals/dataset.jsonl")
+
+commands = typer.Typer()
 
 
 def _progress() -> Progress:
@@ -32,7 +34,7 @@ def _progress() -> Progress:
     )
 
 
-@app.command("eval")
+@commands.command("eval")
 def eval_command(
     dataset: Annotated[
         Path, typer.Option("--dataset", help="JSON Lines cases (schema: DESIGN.md).")

@@ -1,6 +1,6 @@
 """`thrive exposure`, `thrive niches` and `thrive plan`: the coaching tools on the command line.
 
-Registered on the main app by importing this module from `thrive.cli`. Thin: each command
+Added to the main app by `thrive.cli.main`. Thin: each command
 reads its input, calls the coach and prints; the JSON shapes are DESIGN.md's.
 """
 
@@ -15,28 +15,29 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from thrive.cli import (
+from thrive.base.errors import InputError, ThriveError
+from thrive.cli.common import (
     JsonOption,
     LlmOption,
     ProfileOption,
-    _coach,
-    app,
     console,
     err_console,
     fail,
+    make_coach,
     read_profile,
     settings_for,
 )
-from thrive.errors import InputError, ThriveError
 
 LEVEL_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
+
+commands = typer.Typer()
 
 
 def _echo_json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@app.command()
+@commands.command()
 def exposure(
     skills: Annotated[
         str | None,
@@ -46,7 +47,7 @@ def exposure(
     json_out: JsonOption = False,
 ) -> None:
     """How exposed each skill is to generative AI (0-100), with the guide's reasons."""
-    from thrive.coach import Coach
+    from thrive.coaching.coach import Coach
 
     try:
         names: str | list[str] = skills if skills is not None else read_profile(profile).work()
@@ -76,12 +77,12 @@ def exposure(
     console.print(table)
 
 
-@app.command()
+@commands.command()
 def niches(
     profile: ProfileOption = None, json_out: JsonOption = False, llm: LlmOption = None
 ) -> None:
     """Niches for your profile, in the guide's pattern, with first steps."""
-    coach = _coach(llm)
+    coach = make_coach(llm)
     try:
         result = coach.niches(read_profile(profile))
     except ThriveError as err:
@@ -114,7 +115,7 @@ def _start_date(value: str | None) -> date | None:
         ) from err
 
 
-@app.command()
+@commands.command()
 def plan(
     profile: ProfileOption = None,
     json_out: JsonOption = False,
@@ -135,8 +136,8 @@ def plan(
     ] = None,
 ) -> None:
     """Your 30-day plan from the guide's seven action steps; ticks are saved."""
-    from thrive.coach import Coach
-    from thrive.persistence import UserData
+    from thrive.base.storage import UserData
+    from thrive.coaching.coach import Coach
 
     settings = settings_for()
     try:

@@ -18,9 +18,9 @@ from typing import Any
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from thrive.retrieval import Hit, SearchResult
-from thrive.safety import clean_question, looks_like_injection
-from thrive.schema import AnswerRequest, Citation, Passage, Profile, Turn
+from thrive.base.schema import AnswerRequest, Citation, Passage, Profile, Turn
+from thrive.coaching.safety import clean_question, looks_like_injection
+from thrive.knowledge.retrieval import Hit, SearchResult
 
 HISTORY_TURNS = 6
 HISTORY_CHARS = 2000
@@ -47,7 +47,9 @@ _CITATION = re.compile(r"\[([a-z0-9][a-z0-9-]*(?:\s*[,;]\s*[a-z0-9][a-z0-9-]*)*)
 @cache
 def system_prompt() -> str:
     """The one system prompt, kept in `prompts/system.md`."""
-    return resources.files("thrive").joinpath("prompts/system.md").read_text("utf-8").strip()
+    return (
+        resources.files("thrive.coaching").joinpath("prompts/system.md").read_text("utf-8").strip()
+    )
 
 
 PROMPT = ChatPromptTemplate.from_messages(

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from thrive.backends import Backend, create_backend
-from thrive.backends.extractive import ExtractiveBackend
-from thrive.chain import (
+from thrive.base.errors import BackendUnavailable, ConfigurationError
+from thrive.base.schema import Answer, Profile, as_profile
+from thrive.base.settings import Settings, load_settings
+from thrive.coaching.chain import (
     Prepared,
     build_prepare_chain,
     citations_for,
     filter_citations,
+    passage_of,
     tidy,
 )
-from thrive.errors import BackendUnavailable, ConfigurationError
-from thrive.retrieval import GuideSearcher, SearchResult
-from thrive.schema import Answer, Profile, as_profile
-from thrive.settings import Settings, load_settings
-from thrive.tools import ActionPlan, ExposureScorer, NicheSuggestions, SkillExposure
-from thrive.tools import build_plan as _build_plan
-from thrive.tools import suggest_niches as _suggest_niches
-from thrive.tools.guide import Guide, load_guide
+from thrive.coaching.tools import ActionPlan, ExposureScorer, NicheSuggestions, SkillExposure
+from thrive.coaching.tools import build_plan as _build_plan
+from thrive.coaching.tools import suggest_niches as _suggest_niches
+from thrive.knowledge.corpus import Section
+from thrive.knowledge.guide import Guide, load_guide, read_sections
+from thrive.knowledge.ingest import IngestReport, ingest
+from thrive.knowledge.retrieval import GuideSearcher, Hit, SearchResult
+from thrive.models import Backend, create_backend, resolve_spec
+from thrive.models.extractive import ExtractiveBackend, prefetch
 
 FALLBACK_NOTICE = (
     "The configured LLM ({backend}) failed: {error} The offline coach answered instead."
@@ -56,6 +60,7 @@ class Coach:
         self._backend = backend
         self._searcher = searcher
         self.fallback = fallback
+        self._lock = threading.Lock()  # parts are built once even when sessions race
         self._prepare = build_prepare_chain(
             self._search, settings.max_input_chars, settings.max_answer_tokens
         )
@@ -79,14 +84,68 @@ class Coach:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = create_backend(self.settings.llm, self.settings)
+            with self._lock:
+                if self._backend is None:
+                    self._backend = create_backend(self.settings.llm, self.settings)
         return self._backend
+
+    @property
+    def backend_name(self) -> str:
+        """Which backend will answer (`auto` resolved), without building it."""
+        if self._backend is not None:
+            return self._backend.name
+        return resolve_spec(self.settings.llm, self.settings)
 
     @property
     def searcher(self) -> GuideSearcher:
         if self._searcher is None:
-            self._searcher = GuideSearcher.open(self.settings)
+            with self._lock:
+                if self._searcher is None:
+                    self._searcher = GuideSearcher.open(self.settings)
         return self._searcher
+
+    # -- the index -------------------------------------------------------------------------
+
+    def update_index(
+        self,
+        *,
+        rebuild: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        on_wait: Callable[[], None] | None = None,
+        wait_s: float = 120.0,
+    ) -> IngestReport:
+        """Bring the guide index up to date (only what changed; everything with `rebuild`).
+        The next question searches the new index."""
+        report = ingest(
+            self.settings, rebuild=rebuild, progress=progress, wait_s=wait_s, on_wait=on_wait
+        )
+        with self._lock:
+            self._searcher = None
+        return report
+
+    @property
+    def index_location(self) -> str:
+        """Where the index lives: the Chroma server's URL or the embedded store's folder."""
+        return self.settings.chroma_url or str(self.settings.vectorstore_dir)
+
+    def warm_up(self, stop: threading.Event | None = None) -> None:
+        """Load what answers need (store, embedding model and, for the offline coach, the
+        vectors of the guide's sentences, a passage at a time until `stop` is set)."""
+        self.prepare("How does generative AI affect freelance writers?")
+        if self.backend_name != "extractive":
+            return
+        for chunk in self.searcher.chunks:
+            if stop is not None and stop.is_set():
+                return
+            prefetch([passage_of(Hit(chunk, 0.0, 0.0))])
+
+    def warm_up_tools(self) -> None:
+        """Build the coaching tools' exposure scorer (every tool needs it)."""
+        ExposureScorer.for_guide(self.guide)
+
+    def sections(self) -> dict[str, Section]:
+        """Every section of the guide(s) by id, as written (Markdown), to show a citation."""
+        return read_sections(self.settings.corpus_dir)
 
     def _search(self, query: str, profile: Profile) -> SearchResult:
         return self.searcher.search(query, profile_text=profile.as_query(), k=self.settings.top_k)
@@ -181,7 +240,7 @@ class Coach:
     def _backend_name(self) -> str:
         return self._backend.name if self._backend else self.settings.llm
 
-    # -- coaching tools (thrive.tools): same guide, no vector store needed ----------------
+    # -- coaching tools (thrive.coaching.tools): same guide, no vector store needed ----------------
 
     @property
     def guide(self) -> Guide:

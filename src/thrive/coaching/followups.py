@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from thrive.schema import Answer, Passage
+from thrive.base.schema import Answer, Passage
 
 STARTERS = [
     "I write blog posts. Am I at risk?",

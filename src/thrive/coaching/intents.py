@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from thrive.errors import InputError
-from thrive.schema import Profile, as_profile
-from thrive.tools import ActionPlan, Niche, NicheSuggestions, SkillExposure, parse_skills
+from thrive.base.errors import InputError
+from thrive.base.schema import Profile, as_profile
+from thrive.coaching.tools import ActionPlan, Niche, NicheSuggestions, SkillExposure, parse_skills
 
 if TYPE_CHECKING:
-    from thrive.coach import Coach
+    from thrive.coaching.coach import Coach
 
 Intent = Literal["exposure", "niches", "plan"]
 INTENTS: tuple[Intent, ...] = ("exposure", "niches", "plan")

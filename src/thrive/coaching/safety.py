@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from thrive.errors import InputError
+from thrive.base.errors import InputError
 
 # Phrases that try to replace the coach's instructions or pull them out. Kept as data so the
 # eval set's injection cases and this list can be read side by side.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thrive.errors import InputError
+from thrive.base.errors import InputError
 from thrive.evaluation.summary import LOWER_IS_BETTER
 
 EPSILON = 1e-9  # float noise, not a change

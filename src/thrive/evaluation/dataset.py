@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from thrive.errors import InputError
-from thrive.schema import Role
+from thrive.base.errors import InputError
+from thrive.base.schema import Role
 
 KINDS = ("answerable", "out_of_scope", "injection", "exposure", "niches")
 QUESTION_KINDS = ("answerable", "out_of_scope", "injection")

@@ -31,9 +31,9 @@ from itertools import pairwise
 
 import numpy as np
 
-from thrive import embeddings
+from thrive.base import embeddings
+from thrive.base.schema import Passage
 from thrive.evaluation.text import Sentence, content_words, sentences
-from thrive.schema import Passage
 
 STRONG_SIM = 0.80  # this close in meaning is support whatever the wording
 MIN_SIM = 0.50  # below this a sentence is about something else

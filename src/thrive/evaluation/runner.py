@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from thrive.backends import Backend, create_backend
-from thrive.chain import system_prompt
-from thrive.coach import Coach
-from thrive.errors import InputError
+from thrive.base.errors import InputError
+from thrive.base.schema import Answer, AnswerRequest, as_profile
+from thrive.base.settings import Settings
+from thrive.coaching.chain import system_prompt
+from thrive.coaching.coach import Coach
 from thrive.evaluation import grounding
 from thrive.evaluation.dataset import (
     AnswerableCase,
@@ -39,8 +40,7 @@ from thrive.evaluation.metrics import (
 from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query, summary_measures
 from thrive.evaluation.stats import RESAMPLES, SEED
 from thrive.evaluation.summary import summarise
-from thrive.schema import Answer, AnswerRequest, as_profile
-from thrive.settings import Settings
+from thrive.models import Backend, create_backend
 
 Progress = Callable[[int, int, str], None]  # (cases done, cases in all, id of the next case)
 KS = (1, 3, 5, 8)  # the cutoffs of the metrics-by-k chart

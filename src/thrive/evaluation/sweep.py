@@ -15,15 +15,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
-from thrive.coach import Coach
+from thrive.base.schema import as_profile
+from thrive.base.settings import Settings
+from thrive.coaching.coach import Coach
 from thrive.evaluation.dataset import AnswerableCase, Case, DatasetError, OutOfScopeCase
 from thrive.evaluation.metrics import refusal_correct
 from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query
 from thrive.evaluation.stats import mean, mean_ci, percentile
-from thrive.ingest import ingest
-from thrive.retrieval import Mode
-from thrive.schema import as_profile
-from thrive.settings import Settings
+from thrive.knowledge.ingest import ingest
+from thrive.knowledge.retrieval import Mode
 
 # The chunker never crosses a section, and the guide's longest section is ~125 words: from
 # there up every size gives the same index (one chunk per section), so the sizes below it

@@ -15,7 +15,7 @@ from pathlib import Path
 import frontmatter
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
-from thrive.errors import CorpusError
+from thrive.base.errors import CorpusError
 
 KINDS = ("overview", "threat", "strategy", "action", "summary", "section")
 # Bumped when parsing or chunking changes, so that every chunk hash changes with it.
@@ -33,6 +33,11 @@ class Section:
     source: str
     text: str  # Markdown as written in the guide, for showing the passage to the user
     doc_title: str = ""
+
+    @property
+    def label(self) -> str:
+        """ "Threat 2", "Strategy 5", "Action step 1" for the guide's numbered sections, else ""."""
+        return label_of(self)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from thrive.corpus import Section, guide_files, plain_text, read_corpus
-from thrive.errors import CorpusError
+from thrive.base.errors import CorpusError
+from thrive.knowledge.corpus import Section, guide_files, plain_text, read_corpus
 
 THREATS = tuple(f"threat-{n}" for n in range(1, 6))
 STRATEGIES = tuple(f"strategy-{n}" for n in range(1, 8))
@@ -52,6 +52,20 @@ _lock = threading.Lock()
 def _fingerprint(corpus_dir: Path) -> tuple[tuple[str, int, int], ...]:
     files = guide_files(corpus_dir)
     return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+_sections_cache: dict[tuple[tuple[str, int, int], ...], dict[str, Section]] = {}
+
+
+def read_sections(corpus_dir: Path) -> dict[str, Section]:
+    """Every section of the guides in `corpus_dir` by id, parsed once per version of its
+    files (one entry kept: a corpus is edited, not switched back and forth)."""
+    key = _fingerprint(corpus_dir)
+    with _lock:
+        if key not in _sections_cache:
+            _sections_cache.clear()
+            _sections_cache[key] = {s.section_id: s for s in read_corpus(corpus_dir)}
+        return _sections_cache[key]
 
 
 def load_guide(corpus_dir: Path) -> Guide:

@@ -17,11 +17,11 @@ from pathlib import Path
 from chromadb.api.models.Collection import Collection
 from filelock import FileLock, Timeout
 
-from thrive import embeddings
-from thrive.corpus import Chunk, chunk_sections, read_corpus
-from thrive.errors import StoreError
-from thrive.settings import Settings
-from thrive.store import GuideIndex, connect, get_all, move_aside
+from thrive.base import embeddings
+from thrive.base.errors import StoreError
+from thrive.base.settings import Settings
+from thrive.knowledge.corpus import Chunk, chunk_sections, read_corpus
+from thrive.knowledge.store import GuideIndex, connect, get_all, move_aside
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 BATCH = 64

@@ -24,9 +24,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from thrive import embeddings
-from thrive.settings import Settings
-from thrive.store import GuideIndex, StoredChunk, all_chunks, connect
+from thrive.base import embeddings
+from thrive.base.settings import Settings
+from thrive.knowledge.store import GuideIndex, StoredChunk, all_chunks, connect
 
 Mode = Literal["hybrid", "dense", "bm25"]
 # Words that make a short question ("Am I at risk?", "What should I do?") about the user's

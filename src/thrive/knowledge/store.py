@@ -18,8 +18,8 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
-from thrive.errors import ConfigurationError, StoreError
-from thrive.settings import Settings
+from thrive.base.errors import ConfigurationError, StoreError
+from thrive.base.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 It never imports the knowledge layer: passages arrive as data in an `AnswerRequest`.
 """
 
-from thrive.backends.base import Backend
-from thrive.backends.registry import create_backend, providers, register, resolve_spec
+from thrive.models.base import Backend
+from thrive.models.registry import create_backend, providers, register, resolve_spec
 
 __all__ = ["Backend", "create_backend", "providers", "register", "resolve_spec"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
-from thrive.schema import AnswerRequest
+from thrive.base.schema import AnswerRequest
 
 
 class Backend(ABC):

@@ -8,11 +8,11 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from thrive.backends.base import Backend
-from thrive.backends.registry import register
-from thrive.errors import BackendUnavailable, ConfigurationError
-from thrive.schema import AnswerRequest
-from thrive.settings import Settings
+from thrive.base.errors import BackendUnavailable, ConfigurationError
+from thrive.base.schema import AnswerRequest
+from thrive.base.settings import Settings
+from thrive.models.base import Backend
+from thrive.models.registry import register
 
 
 class ChatModelBackend(Backend):

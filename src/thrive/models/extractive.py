@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thrive import embeddings
-from thrive.backends.base import Backend
-from thrive.backends.registry import register
-from thrive.schema import AnswerRequest, Passage
-from thrive.settings import Settings
+from thrive.base import embeddings
+from thrive.base.schema import AnswerRequest, Passage
+from thrive.base.settings import Settings
+from thrive.models.base import Backend
+from thrive.models.registry import register
 
 _LABEL = re.compile(r"^(?:The Threat|Strategy|Examples?)\s*:\s*", re.I)
 _BACK_REFERENCE = re.compile(r"^(This|These|That|Those|It|They|Such)\b")

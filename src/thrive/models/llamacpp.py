@@ -14,11 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from thrive.backends.base import Backend
-from thrive.backends.registry import register
-from thrive.errors import BackendUnavailable, ConfigurationError
-from thrive.schema import AnswerRequest
-from thrive.settings import Settings
+from thrive.base.errors import BackendUnavailable, ConfigurationError
+from thrive.base.schema import AnswerRequest
+from thrive.base.settings import Settings
+from thrive.models.base import Backend
+from thrive.models.registry import register
 
 
 def bundled_gguf() -> Path | None:

@@ -7,9 +7,9 @@ import difflib
 from collections.abc import Callable
 from pathlib import Path
 
-from thrive.backends.base import Backend
-from thrive.errors import ConfigurationError
-from thrive.settings import Settings
+from thrive.base.errors import ConfigurationError
+from thrive.base.settings import Settings
+from thrive.models.base import Backend
 
 Factory = Callable[[str, Settings], Backend]
 _FACTORIES: dict[str, Factory] = {}
@@ -34,7 +34,7 @@ def _load_builtins() -> None:
     import importlib
 
     for module in _BUILTIN_MODULES:
-        importlib.import_module(f"thrive.backends.{module}")
+        importlib.import_module(f"thrive.models.{module}")
 
 
 def resolve_spec(spec: str | None, settings: Settings) -> str:

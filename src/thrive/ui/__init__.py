@@ -13,8 +13,7 @@ startup        the index check with visible progress, once per process
 resources      what is loaded once per process (`st.cache_resource`)
 state          what one session remembers; `ask()` queues a question for the chat
 text           safe Markdown and labels (pure functions)
+page_tools     the coaching tools' results drawn (chart, niche cards, plan checklist)
+
+Importing `thrive.ui.x` loads only `x`: the entry points import `thrive.ui.shell.main`.
 """
-
-from thrive.ui.shell import main
-
-__all__ = ["main"]

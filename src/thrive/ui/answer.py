@@ -8,9 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from thrive.corpus import label_of
-from thrive.persistence import Message, UserData
-from thrive.schema import Answer
+from thrive.base.schema import Answer
+from thrive.base.storage import Message, UserData
 from thrive.ui import state, tool_results
 from thrive.ui.resources import PageContext
 from thrive.ui.text import backend_label, plain, safe_markdown
@@ -86,7 +85,7 @@ def _citations(ctx: PageContext, citations: list[dict[str, str]]) -> None:
                 plain(f"[{section_id}] {short}"), icon=":material/menu_book:", help=plain(title)
             ):
                 section = sections.get(section_id)
-                label = label_of(section) if section else ""
+                label = section.label if section else ""
                 st.markdown(f"**{plain(f'{label}: {title}' if label else title)}**")
                 if section is not None:
                     st.markdown(safe_markdown(section.text))

@@ -9,11 +9,11 @@ import time
 
 import streamlit as st
 
-from thrive.errors import InputError, ThriveError
-from thrive.followups import STARTERS, suggest
-from thrive.intents import Intent, detect_intent
-from thrive.persistence import Message
-from thrive.safety import clean_question
+from thrive.base.errors import InputError, ThriveError
+from thrive.base.storage import Message
+from thrive.coaching.followups import STARTERS, suggest
+from thrive.coaching.intents import Intent, detect_intent
+from thrive.coaching.safety import clean_question
 from thrive.ui import answer, conversations, resources, startup, state, tool_results
 from thrive.ui.text import conversation_title, paced, safe_markdown, safe_stream
 

@@ -7,8 +7,8 @@ import re
 
 import streamlit as st
 
-from thrive.errors import ThriveError
-from thrive.persistence import Conversation, UserData
+from thrive.base.errors import ThriveError
+from thrive.base.storage import Conversation, UserData
 from thrive.ui import state
 from thrive.ui.resources import PageContext
 from thrive.ui.text import plain

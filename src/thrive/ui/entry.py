@@ -1,6 +1,6 @@
 """Streamlit entry point inside the package, for `thrive app` outside a checkout (where the
 repo's `app.py` is not at hand)."""
 
-from thrive.ui import main
+from thrive.ui.shell import main
 
 main()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from thrive.ui import chat, state, tools
+from thrive.ui import chat, tools
 
 
 def chat_page() -> StreamlitPage:
@@ -26,11 +26,3 @@ def tools_page() -> StreamlitPage:
 def pages() -> list[StreamlitPage]:
     """Every page, in menu order. With one page the menu is hidden."""
     return [chat_page(), tools_page()]
-
-
-def start_chat(question: str) -> None:
-    """Open a new chat that asks `question` at once (e.g. a tool's "tell me more" button).
-    Call it from the script body, not from a callback: it switches page."""
-    state.open_conversation(None)
-    state.ask(question)
-    st.switch_page(chat_page())

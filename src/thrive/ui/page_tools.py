@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 import altair as alt
 import streamlit as st
 
-from thrive.intents import ToolResult
-from thrive.persistence import UserData
-from thrive.tools import ActionPlan, Niche, NicheSuggestions, SkillExposure
+from thrive.base.storage import UserData
+from thrive.coaching.intents import ToolResult
+from thrive.coaching.tools import ActionPlan, Niche, NicheSuggestions, SkillExposure
 from thrive.ui.text import plain, safe_markdown
 
 #: Where "Tell me more" leaves its question by default; the chat answers it on the next run.
@@ -199,7 +199,7 @@ def render_tool_result(
     key: str,
     on_more: Callable[[str], None] | None = None,
 ) -> None:
-    """Render whatever `thrive.intents.run_intent` produced: the chart, the cards or the
+    """Render whatever `thrive.coaching.intents.run_intent` produced: the chart, the cards or the
     plan; when the tool needed more input, its `text` (what to give)."""
     if result.exposure is not None:
         render_exposure(result.exposure, key=key)

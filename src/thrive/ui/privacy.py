@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from thrive.persistence import UserData
+from thrive.base.storage import UserData
 from thrive.ui import state
 from thrive.ui.resources import PageContext
 from thrive.ui.text import plain

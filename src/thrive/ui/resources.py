@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from thrive.backends import extractive
-from thrive.backends.registry import resolve_spec
-from thrive.chain import passage_of
-from thrive.coach import Coach
-from thrive.corpus import Section, guide_files, read_corpus
-from thrive.errors import ThriveError
-from thrive.persistence import UserData
-from thrive.retrieval import Hit
-from thrive.schema import Passage, Profile
-from thrive.settings import Settings, load_settings
-from thrive.tools import ExposureScorer
+from thrive.base.errors import ThriveError
+from thrive.base.schema import Profile
+from thrive.base.settings import Settings, load_settings
+from thrive.base.storage import UserData
+from thrive.coaching.coach import Coach
+
+if TYPE_CHECKING:
+    from thrive.knowledge.corpus import Section
 
 log = logging.getLogger(__name__)
 
@@ -74,22 +71,15 @@ class WarmUp:
         try:
             self.coach.prepare("How does generative AI affect freelance writers?")
             threading.Thread(target=self._tools, name="thrive-warm-up-tools", daemon=True).start()
-            if resolve_spec(self.coach.settings.llm, self.coach.settings) == "extractive":
-                extractive.prefetch(self._passages())
+            self.coach.warm_up(self._stop)
         except Exception:  # the real call reports it; a warm-up has no one to tell
             log.debug("warm-up failed", exc_info=True)
 
     def _tools(self) -> None:
         try:
-            ExposureScorer.for_guide(self.coach.guide)
+            self.coach.warm_up_tools()
         except Exception:  # e.g. no guide: the tool itself says so when asked
             log.debug("warm-up of the coaching tools failed", exc_info=True)
-
-    def _passages(self) -> Iterator[Passage]:
-        for chunk in self.coach.searcher.chunks:
-            if self._stop.is_set():
-                return
-            yield passage_of(Hit(chunk, 0.0, 0.0))
 
     def finish(self) -> None:
         """A question is waiting: stop after the current passage and wait for the thread,
@@ -101,11 +91,6 @@ class WarmUp:
 @st.cache_resource(show_spinner=False)
 def _warm_up(key: str, _coach: Coach) -> WarmUp:
     return WarmUp(_coach)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _sections(corpus_dir: str, stamp: tuple[tuple[str, float], ...]) -> dict[str, Section]:
-    return {s.section_id: s for s in read_corpus(Path(corpus_dir))}
 
 
 def store_key(settings: Settings) -> str:
@@ -140,9 +125,7 @@ class PageContext:
     def guide_sections(self) -> dict[str, Section]:
         """The guide's sections by id, as written (Markdown), to show a cited passage."""
         try:
-            files = guide_files(Path(self.settings.corpus_dir))
-            stamp = tuple((str(p), p.stat().st_mtime) for p in files)
-            return _sections(str(self.settings.corpus_dir), stamp)
+            return self.coach.sections()
         except (ThriveError, OSError):
             return {}
 

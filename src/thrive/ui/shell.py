@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import ValidationError
 
-from thrive.backends.registry import resolve_spec
-from thrive.errors import ThriveError
-from thrive.ui import navigation, privacy, resources, situation, startup
+from thrive.base.errors import ThriveError
+from thrive.ui import navigation, privacy, resources, situation, startup, state
 from thrive.ui.text import backend_label, plain
 
 
@@ -38,8 +37,10 @@ def main() -> None:
     st.sidebar.markdown("### :material/eco: Thrive")
     startup.ensure_index(ctx)
     page = st.navigation(navigation.pages(), position="top")
+    if state.take_chat_request():
+        st.switch_page(navigation.chat_page())
     page.run()
     situation.sidebar(ctx)
     privacy.sidebar(ctx)
-    backend = resolve_spec(ctx.settings.llm, ctx.settings)
+    backend = ctx.coach.backend_name
     st.sidebar.caption(f"Answers by {plain(backend_label(backend))}.")

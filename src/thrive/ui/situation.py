@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from thrive.persistence import UserData
-from thrive.schema import Profile
+from thrive.base.schema import Profile
+from thrive.base.storage import UserData
 from thrive.ui.resources import PageContext
 from thrive.ui.text import plain
 

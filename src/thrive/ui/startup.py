@@ -12,8 +12,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.mutable_status_container import StatusContainer
 
-from thrive.errors import ThriveError
-from thrive.ingest import ingest
+from thrive.base.errors import ThriveError
 from thrive.ui import resources, state
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ def _build(ctx: resources.PageContext, *, rebuild: bool) -> str | None:
         slot.info("Another Thrive process is preparing the guide; waiting for it to finish…")
 
     try:
-        report = ingest(ctx.settings, rebuild=rebuild, progress=progress, on_wait=on_wait)
+        report = ctx.coach.update_index(rebuild=rebuild, progress=progress, on_wait=on_wait)
     except ThriveError as err:
         slot.empty()
         return str(err)

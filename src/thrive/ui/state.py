@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from thrive.persistence import UserData
+from thrive.base.storage import UserData
 
 CONVERSATION = "thrive.conversation"  # id of the open conversation; None: a new chat
 PENDING = "thrive.pending_question"  # a question to answer on the next run
 FLASH = "thrive.flash"  # a one-time confirmation for the next run
 INDEX_ERROR = "thrive.index_error"  # why the guide index is not usable, for this session
 INDEX_ACTION = "thrive.index_action"  # "retry" or "rebuild", asked for by a button
+OPEN_CHAT = "thrive.open_chat"  # another page asked for the chat page on the next run
 PREFIX = "thrive."
 
 
@@ -49,6 +50,19 @@ def ask(question: str) -> None:
     Buttons call this from `on_click` (starter prompts, follow-ups); other pages can too.
     """
     st.session_state[PENDING] = question
+
+
+def start_chat(question: str) -> None:
+    """Open a new chat that asks `question` (e.g. a tool's "tell me more" button). The
+    frame switches to the chat page on the next run (see `take_chat_request`)."""
+    open_conversation(None)
+    ask(question)
+    st.session_state[OPEN_CHAT] = True
+
+
+def take_chat_request() -> bool:
+    """Whether a page asked for the chat page (see `start_chat`), once."""
+    return bool(st.session_state.pop(OPEN_CHAT, False))
 
 
 def take_pending() -> str | None:

@@ -15,13 +15,15 @@ from typing import Any
 
 import streamlit as st
 
-from thrive import page_tools  # a module, not names: page_tools imports thrive.ui too
-from thrive.followups import GENERAL
-from thrive.intents import Intent, ToolResult, detect_intent, run_intent
-from thrive.persistence import UserData
-from thrive.schema import Profile
-from thrive.tools.plan import DAYS, plan_id_for
-from thrive.ui import state
+from thrive.base.schema import Profile
+from thrive.base.storage import UserData
+from thrive.coaching.followups import GENERAL
+from thrive.coaching.intents import Intent, ToolResult, detect_intent, run_intent
+from thrive.coaching.tools.plan import DAYS, plan_id_for
+from thrive.ui import (
+    page_tools,
+    state,
+)
 from thrive.ui.resources import PageContext
 from thrive.ui.text import backend_label, safe_markdown
 

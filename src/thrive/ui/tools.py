@@ -12,11 +12,10 @@ from datetime import date
 
 import streamlit as st
 
-from thrive import page_tools  # a module, not names: page_tools imports thrive.ui too
-from thrive.errors import InputError, ThriveError
-from thrive.schema import Profile
-from thrive.tools import ActionPlan, NicheSuggestions, parse_skills
-from thrive.ui import resources, tool_results
+from thrive.base.errors import InputError, ThriveError
+from thrive.base.schema import Profile
+from thrive.coaching.tools import ActionPlan, NicheSuggestions, parse_skills
+from thrive.ui import page_tools, resources, state, tool_results
 from thrive.ui.resources import PageContext
 
 TAB = "thrive.tools.tab"
@@ -62,10 +61,9 @@ def render() -> None:
 
 
 def _open_chat(question: str) -> None:
-    # Imported here: navigation lists this page, so it imports this module first.
-    from thrive.ui import navigation
-
-    navigation.start_chat(question)
+    # The frame switches pages (this module cannot import the page list that lists it).
+    state.start_chat(question)
+    st.rerun()
 
 
 def _tell_me_more(question: str) -> None:

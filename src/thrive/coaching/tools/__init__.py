@@ -5,9 +5,9 @@ cites the sections it rests on, and each runs offline; an LLM backend may only i
 niche finder's wording, never the exposure score.
 """
 
-from thrive.tools.exposure import ExposureScorer, SkillExposure, parse_skills
-from thrive.tools.niches import Niche, NicheSuggestions, suggest_niches
-from thrive.tools.plan import ActionPlan, PlanItem, build_plan
+from thrive.coaching.tools.exposure import ExposureScorer, SkillExposure, parse_skills
+from thrive.coaching.tools.niches import Niche, NicheSuggestions, suggest_niches
+from thrive.coaching.tools.plan import ActionPlan, PlanItem, build_plan
 
 __all__ = [
     "ActionPlan",

@@ -29,9 +29,9 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from thrive import embeddings
-from thrive.errors import InputError
-from thrive.tools.guide import STRATEGIES, THREATS, Guide
+from thrive.base import embeddings
+from thrive.base.errors import InputError
+from thrive.knowledge.guide import STRATEGIES, THREATS, Guide
 
 Level = Literal["high", "medium", "low"]
 

@@ -21,11 +21,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from thrive.backends.base import Backend
-from thrive.errors import BackendUnavailable, ThriveError
-from thrive.schema import AnswerRequest, Profile
-from thrive.tools.exposure import EXPOSED_CUES, ExposureScorer, Level
-from thrive.tools.guide import Guide
+from thrive.base.errors import BackendUnavailable, ThriveError
+from thrive.base.schema import AnswerRequest, Profile
+from thrive.coaching.tools.exposure import EXPOSED_CUES, ExposureScorer, Level
+from thrive.knowledge.guide import Guide
+from thrive.models.base import Backend
 
 DEFAULT_COUNT = 4
 MIN_COUNT = 3

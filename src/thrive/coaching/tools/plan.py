@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 from icalendar import Calendar, Event
 
-from thrive import embeddings
-from thrive.errors import InputError
-from thrive.persistence import UserData
-from thrive.schema import Profile
-from thrive.tools.exposure import ExposureScorer, SkillExposure
-from thrive.tools.guide import Guide
-from thrive.tools.niches import offline_niches
+from thrive.base import embeddings
+from thrive.base.errors import InputError
+from thrive.base.schema import Profile
+from thrive.base.storage import UserData
+from thrive.coaching.tools.exposure import ExposureScorer, SkillExposure
+from thrive.coaching.tools.niches import offline_niches
+from thrive.knowledge.guide import Guide
 
 DAYS = 30
 _EMPHASIS = re.compile(r"Emphasize (.+?)\.", re.I)

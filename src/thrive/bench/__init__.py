@@ -1,0 +1,1 @@
+"""`thrive bench`: Thrive measured against bare-library floors in the same run."""

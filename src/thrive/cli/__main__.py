@@ -1,0 +1,3 @@
+from thrive.cli.main import app
+
+app(prog_name="thrive")

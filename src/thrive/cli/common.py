@@ -1,0 +1,82 @@
+"""What every `thrive` command shares: consoles, options, error output, profile files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from thrive.base.errors import InputError, ThriveError
+from thrive.base.schema import Profile
+from thrive.base.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from thrive.coaching.coach import Coach
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+LlmOption = Annotated[
+    str | None,
+    typer.Option(
+        "--llm",
+        help="Backend: auto, extractive, "
+        "openai:<model>, openai-compatible:<model>, "
+        "llamacpp:<path.gguf>. Default: THRIVE_LLM.",
+    ),
+]
+ProfileOption = Annotated[Path | None, typer.Option("--profile", help="A profile JSON file.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def fail(err: Exception, code: int = 1) -> typer.Exit:
+    """Print a user-facing error (what happened, what to do) and exit."""
+    err_console.print(f"[bold red]Error:[/] {err}", highlight=False)
+    return typer.Exit(code)
+
+
+def read_profile(path: Path | None) -> Profile:
+    if path is None:
+        return Profile()
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except OSError as err:
+        raise InputError(
+            f"Cannot read the profile file {path}: {err.strerror}.", fix="Check the path."
+        ) from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(
+            f"The profile file {path} is not valid JSON ({err}).",
+            fix='Write it like {"skills": ["copywriting"], "goals": "..."}.',
+        ) from err
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"The profile file {path} must hold a JSON object.",
+            fix='Write it like {"skills": ["copywriting"]}.',
+        )
+    try:
+        return Profile.model_validate(raw)
+    except ValueError as err:
+        raise InputError(
+            f"The profile file {path} has invalid fields: {err}",
+            fix="See the profile format in the README.",
+        ) from err
+
+
+def settings_for(llm: str | None = None) -> Settings:
+    return load_settings(llm=llm)
+
+
+def make_coach(llm: str | None, fallback: bool = False) -> Coach:
+    """A coach whose backend is built now, so a bad --llm is reported before any question."""
+    from thrive.coaching.coach import Coach
+
+    coach = Coach.from_settings(settings_for(llm), fallback=fallback)
+    try:
+        coach.backend  # noqa: B018 - building it checks keys, URLs and model files
+    except ThriveError as err:
+        raise fail(err) from err
+    return coach

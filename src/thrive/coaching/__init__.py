@@ -1,0 +1,1 @@
+"""Coaching layer: the chain, `Coach`, input screens, intents, follow-ups and the tools."""
