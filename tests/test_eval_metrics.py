@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from thrive.base.schema import Passage
+from thrive.base.text import cited_ids
 from thrive.evaluation.compare import compare
 from thrive.evaluation.grounding import groundedness
 from thrive.evaluation.metrics import (
@@ -22,7 +23,7 @@ from thrive.evaluation.metrics import (
 from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query, summary_measures
 from thrive.evaluation.stats import bootstrap, mean_ci, percentile
 from thrive.evaluation.summary import summarise
-from thrive.evaluation.text import cited_ids, sentences
+from thrive.evaluation.text import sentences
 from thrive.knowledge.guide import load_guide
 
 REPO = Path(__file__).resolve().parents[1]

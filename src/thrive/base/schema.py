@@ -67,14 +67,25 @@ def as_profile(value: Profile | dict[str, Any] | None) -> Profile:
 
 
 @dataclass(frozen=True)
+class GuideSentence:
+    """One sentence of the guide, its labels ("The Threat:") removed; `is_example` when it
+    stands under the section's "Examples:"."""
+
+    text: str
+    is_example: bool = False
+
+
+@dataclass(frozen=True)
 class Passage:
-    """A retrieved piece of the guide, as a backend sees it."""
+    """A retrieved piece of the guide, as a backend sees it. The knowledge layer fills
+    `sentences` with the guide's structure, so backends never parse the guide's markup."""
 
     section_id: str
     title: str
     kind: str
     text: str
     score: float = 0.0
+    sentences: tuple[GuideSentence, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from thrive.base import embeddings
 from thrive.base.errors import ThriveError
 from thrive.base.schema import Profile
 from thrive.base.settings import Settings
+from thrive.base.text import split_sentences
 from thrive.coaching.coach import Coach
 from thrive.knowledge.corpus import chunk_sections, plain_text, read_corpus
 from thrive.knowledge.ingest import ingest
@@ -175,7 +176,7 @@ def guide_sentences(settings: Settings) -> list[str]:
     sentences: list[str] = []
     for section in read_corpus(Path(settings.corpus_dir)):
         for line in plain_text(section.text).splitlines():
-            for piece in re.split(r"(?<=[.!?])\s+", line.strip()):
+            for piece in split_sentences(line):
                 if 5 <= len(piece.split()) <= 60:
                     sentences.append(piece)
     return list(dict.fromkeys(sentences))
@@ -213,7 +214,7 @@ def perturbed(
     if extra > 0:
         parents = rng.integers(0, len(texts), extra)
         for p in parents:
-            pieces = re.split(r"(?<=[.!?])\s+", texts[p])
+            pieces = split_sentences(texts[p])
             shuffle.shuffle(pieces)
             out_texts.append(" ".join(pieces))
         noise = rng.normal(0.0, PERTURB_NORM / np.sqrt(vectors.shape[1]), (extra, vectors.shape[1]))

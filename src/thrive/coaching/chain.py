@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,8 +19,9 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from thrive.base.schema import AnswerRequest, Citation, Passage, Profile, Turn
+from thrive.base.text import CITATION, citation_ids, cited_ids, is_section_id
 from thrive.coaching.safety import clean_question, looks_like_injection
-from thrive.knowledge.retrieval import Hit, SearchResult
+from thrive.knowledge.retrieval import SearchResult
 
 HISTORY_TURNS = 6
 HISTORY_CHARS = 2000
@@ -41,7 +42,6 @@ _FOLLOW_UP = re.compile(
     r"instead|which one|the first|the second|the last|same)\b|^(and|but|so|what about|how about)\b",
     re.I,
 )
-_CITATION = re.compile(r"\[([a-z0-9][a-z0-9-]*(?:\s*[,;]\s*[a-z0-9][a-z0-9-]*)*)\]", re.I)
 
 
 @cache
@@ -78,30 +78,15 @@ def standalone_question(question: str, history: list[Turn]) -> str:
     return f"{previous[:HISTORY_CHARS]} {question}"
 
 
-def passage_of(hit: Hit) -> Passage:
-    meta = hit.chunk.metadata
-    title = str(meta.get("section_title", ""))
-    text = hit.chunk.text
-    # Chunks are embedded with their heading in front; the backend gets the body alone.
-    head, sep, body = text.partition(f"{title}. ")
-    return Passage(
-        section_id=hit.section_id,
-        title=title,
-        kind=str(meta.get("kind", "section")),
-        text=body if sep and len(head) < 30 else text,
-        score=hit.score,
-    )
-
-
 def unique_passages(result: SearchResult) -> list[Passage]:
     """One passage per section (chunks of one section joined), best first."""
     merged: dict[str, Passage] = {}
     for hit in result.hits:
-        p = passage_of(hit)
+        p = hit.passage()
         if p.section_id in merged:
             old = merged[p.section_id]
-            merged[p.section_id] = Passage(
-                old.section_id, old.title, old.kind, f"{old.text}\n{p.text}", old.score
+            merged[p.section_id] = replace(
+                old, text=f"{old.text}\n{p.text}", sentences=old.sentences + p.sentences
             )
         else:
             merged[p.section_id] = p
@@ -232,11 +217,11 @@ def filter_citations(tokens: Iterable[str], allowed: set[str]) -> Iterator[str]:
 
 
 def _clean_bracket(bracket: str, allowed: set[str]) -> str:
-    match = _CITATION.fullmatch(bracket)
+    match = CITATION.fullmatch(bracket)
     if not match:
         return bracket  # a Markdown link or plain brackets, not a citation
-    ids = [i.strip().lower() for i in re.split(r"[,;]", match.group(1))]
-    if not any("-" in i or i in ("overview", "summary") for i in ids):
+    ids = citation_ids(match.group(1))
+    if not any(is_section_id(i) for i in ids):
         return bracket  # "[sic]", "[1]": not one of our ids
     return " ".join(f"[{i}]" for i in ids if i in allowed)
 
@@ -245,12 +230,6 @@ def tidy(text: str) -> str:
     """Spaces left where invalid citations were removed."""
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
-
-
-def cited_ids(text: str) -> list[str]:
-    return list(
-        dict.fromkeys(m.lower() for m in re.findall(r"\[([a-z0-9][a-z0-9-]*)\]", text, re.I))
-    )
 
 
 def citations_for(text: str, passages: list[Passage]) -> list[Citation]:

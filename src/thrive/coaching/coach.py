@@ -16,7 +16,6 @@ from thrive.coaching.chain import (
     build_prepare_chain,
     citations_for,
     filter_citations,
-    passage_of,
     tidy,
 )
 from thrive.coaching.tools import ActionPlan, ExposureScorer, NicheSuggestions, SkillExposure
@@ -137,7 +136,7 @@ class Coach:
         for chunk in self.searcher.chunks:
             if stop is not None and stop.is_set():
                 return
-            prefetch([passage_of(Hit(chunk, 0.0, 0.0))])
+            prefetch([Hit(chunk, 0.0, 0.0).passage()])
 
     def warm_up_tools(self) -> None:
         """Build the coaching tools' exposure scorer (every tool needs it)."""

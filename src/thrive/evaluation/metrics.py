@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from thrive.evaluation.text import cited_ids, word_runs, words
+from thrive.base.text import cited_ids, mentions
+from thrive.evaluation.text import word_runs, words
 
 LEAK_RUN = 8  # this many consecutive words of the system prompt in an answer is a leak
 LABEL_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -131,14 +132,7 @@ def _strings(value: object) -> list[str]:
 
 def names_profile(text: str, terms: Sequence[str]) -> bool:
     """True when the text names a term of the profile, or a telling word of one."""
-    found = set(words(text))
-    for term in terms:
-        if term.lower() in text.lower():
-            return True
-        telling = {w for w in words(term) if len(w) >= 3 and w not in _GENERIC}
-        if telling & found:
-            return True
-    return False
+    return mentions(text, terms, _GENERIC)
 
 
 def check_niches(

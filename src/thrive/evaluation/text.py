@@ -9,9 +9,8 @@ from functools import cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-# A citation as the chain writes it: "[threat-1]", also "[threat-1, strategy-2]".
-CITATION = re.compile(r"\[\s*([a-z0-9][a-z0-9-]*(?:\s*[,;]\s*[a-z0-9][a-z0-9-]*)*)\s*\]", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”)]*\s+(?=[\"'“(]?[A-Z0-9])")
+from thrive.base.text import CITATION, cited_ids, split_sentences
+
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+.*|\*\*[^*]+\*\*:?|__[^_]+__:?|[^.!?]{1,60}:)\s*$")
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*", re.I)
@@ -32,18 +31,6 @@ class Sentence:
     cited: tuple[str, ...]
 
 
-def cited_ids(text: str) -> list[str]:
-    """Section ids cited in the text, in order, once each. Brackets that are not section
-    ids ("[1]", "[sic]") are not citations: an id has a hyphen or is overview/summary."""
-    out: list[str] = []
-    for match in CITATION.finditer(text):
-        for raw in re.split(r"[,;]", match.group(1)):
-            sid = raw.strip().lower()
-            if ("-" in sid or sid in ("overview", "summary")) and sid not in out:
-                out.append(sid)
-    return out
-
-
 def strip_markup(text: str) -> str:
     """Plain text: no citations, emphasis or list marks, spaces normalised."""
     text = CITATION.sub("", text)
@@ -62,7 +49,7 @@ def sentences(text: str) -> list[Sentence]:
         if not line.strip() or _HEADING.match(line):
             continue
         line = _LIST_MARK.sub("", line)
-        for piece in _SENTENCE_END.split(line):
+        for piece in split_sentences(line):
             cited = tuple(cited_ids(piece))
             plain = strip_markup(piece)
             if plain and any(ch.isalnum() for ch in plain):

@@ -7,19 +7,17 @@ a query, and they must work before anything has been indexed.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from thrive.base.errors import CorpusError
 from thrive.knowledge.corpus import Section, guide_files, plain_text, read_corpus
+from thrive.knowledge.structure import guide_lines
 
 THREATS = tuple(f"threat-{n}" for n in range(1, 6))
 STRATEGIES = tuple(f"strategy-{n}" for n in range(1, 8))
 ACTIONS = tuple(f"action-{n}" for n in range(1, 8))
-_LABEL = re.compile(r"^(?:The Threat|Strategy)\s*:\s*", re.I)
-_EXAMPLES = re.compile(r"^Examples?\s*:?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -34,12 +32,7 @@ class Guide:
 
     def lines(self, section_id: str) -> list[str]:
         """The section as plain lines: no "The Threat:"/"Strategy:" labels, no "Examples:"."""
-        out = []
-        for line in plain_text(self.sections[section_id].text).splitlines():
-            line = line.strip()
-            if line and not _EXAMPLES.match(line):
-                out.append(_LABEL.sub("", line))
-        return out
+        return [line.text for line in guide_lines(plain_text(self.sections[section_id].text))]
 
     def text(self, section_id: str) -> str:
         return " ".join(self.lines(section_id))

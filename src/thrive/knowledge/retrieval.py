@@ -25,8 +25,10 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from thrive.base import embeddings
+from thrive.base.schema import Passage
 from thrive.base.settings import Settings
 from thrive.knowledge.store import GuideIndex, StoredChunk, all_chunks, connect
+from thrive.knowledge.structure import guide_sentences
 
 Mode = Literal["hybrid", "dense", "bm25"]
 # Words that make a short question ("Am I at risk?", "What should I do?") about the user's
@@ -60,6 +62,23 @@ class Hit:
     @property
     def section_id(self) -> str:
         return str(self.chunk.metadata.get("section_id", ""))
+
+    def passage(self) -> Passage:
+        """The hit as a backend sees it: its body (chunks are embedded with their heading
+        in front) and the guide's structure as sentences."""
+        meta = self.chunk.metadata
+        title = str(meta.get("section_title", ""))
+        text = self.chunk.text
+        head, sep, body = text.partition(f"{title}. ")
+        text = body if sep and len(head) < 30 else text
+        return Passage(
+            section_id=self.section_id,
+            title=title,
+            kind=str(meta.get("kind", "section")),
+            text=text,
+            score=self.score,
+            sentences=guide_sentences(text),
+        )
 
 
 @dataclass

@@ -20,9 +20,6 @@ from thrive.base.settings import Settings
 from thrive.models.base import Backend
 from thrive.models.registry import register
 
-_LABEL = re.compile(r"^(?:The Threat|Strategy|Examples?)\s*:\s*", re.I)
-_BACK_REFERENCE = re.compile(r"^(This|These|That|Those|It|They|Such)\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _ACTION_QUESTION = re.compile(
     r"\b(what (should|can|do) i do|how (do|can|should) i|what steps|next step|strateg|advice|"
     r"adapt|stand out|protect|prepare|respond)\b",
@@ -33,36 +30,16 @@ _vector_cache: dict[str, np.ndarray] = {}
 
 @dataclass(frozen=True)
 class Sentence:
+    """A guide sentence with the passage it came from (for its citation)."""
+
     text: str
     passage: Passage
     is_example: bool
 
 
 def split_sentences(passage: Passage) -> list[Sentence]:
-    """The passage's sentences, without the guide's "The Threat:"-style labels."""
-    sentences = []
-    in_examples = False
-    for line in passage.text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if re.match(r"^Examples?\s*:?\s*$", line, re.I):
-            in_examples = True
-            continue
-        if re.match(r"^(The Threat|Strategy)\s*:", line, re.I):
-            in_examples = False
-        line = _LABEL.sub("", line)
-        pieces: list[str] = []
-        for piece in _SENTENCE_END.split(line):
-            piece = piece.strip()
-            # "This can lead to ..." means nothing without the sentence before it: keep the
-            # two together, as the guide wrote them.
-            if pieces and _BACK_REFERENCE.match(piece):
-                pieces[-1] = f"{pieces[-1]} {piece}"
-            else:
-                pieces.append(piece)
-        sentences += [Sentence(p, passage, in_examples) for p in pieces if len(p.split()) >= 4]
-    return sentences
+    """The passage's sentences, as the knowledge layer marked them up."""
+    return [Sentence(s.text, passage, s.is_example) for s in passage.sentences]
 
 
 def _vectors(texts: list[str]) -> np.ndarray:

@@ -31,6 +31,7 @@ import numpy as np
 
 from thrive.base import embeddings
 from thrive.base.errors import InputError
+from thrive.base.text import split_sentences
 from thrive.knowledge.guide import STRATEGIES, THREATS, Guide
 
 Level = Literal["high", "medium", "low"]
@@ -67,7 +68,6 @@ SAFE_CUES = re.compile(
 )
 CUE_STEP = 0.05  # per cue, at most two per side: a nudge, not a rule
 _CLAUSE_SPLIT = re.compile(r"\s*(?:,|;|:|–|—|\(|\)|\band\b|\bor\b)\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LEADING_FILLER = re.compile(r"^(?:and|or|but|even|some)\s+", re.I)
 
 
@@ -130,7 +130,7 @@ def parse_skills(text: str | Iterable[str]) -> list[str]:
 def clauses(line: str) -> list[str]:
     """A guide line's sentences and the clauses of its lists, each of two words or more."""
     out = []
-    for sentence in _SENTENCE_END.split(line):
+    for sentence in split_sentences(line):
         sentence = sentence.strip().rstrip(".").strip()
         if len(sentence.split()) >= 2:
             out.append(sentence)

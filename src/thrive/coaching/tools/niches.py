@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from thrive.base.errors import BackendUnavailable, ThriveError
 from thrive.base.schema import AnswerRequest, Profile
+from thrive.base.text import mentions
 from thrive.coaching.tools.exposure import EXPOSED_CUES, ExposureScorer, Level
 from thrive.knowledge.guide import Guide
 from thrive.models.base import Backend
@@ -229,15 +230,8 @@ def profile_terms(profile: Profile) -> list[str]:
 
 def names_profile(text: str, profile: Profile) -> bool:
     """True if `text` names one of the profile's skills or domains (or a telling word of one)."""
-    lowered = text.lower()
-    for term in profile_terms(profile):
-        if term.lower() in lowered or core_skill(term).lower() in lowered:
-            return True
-        words = {w.lower() for w in _WORD.findall(term)} - _GENERIC_WORDS
-        found = {w.lower() for w in _WORD.findall(text)}
-        if any(len(w) >= 3 and w in found for w in words):
-            return True
-    return False
+    terms = profile_terms(profile)
+    return mentions(text, [*terms, *map(core_skill, terms)], _GENERIC_WORDS)
 
 
 def _normal(name: str) -> str:
