@@ -1,0 +1,23 @@
+"""The plan's ticks, saved per plan id in `UserData`, so they survive restarts and a plan
+rebuilt from the same profile."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from thrive.base.storage import UserData
+
+if TYPE_CHECKING:  # the model calls these; at run time they need only its methods
+    from thrive.coaching.tools.plan.model import ActionPlan
+
+
+def saved_progress(plan: ActionPlan, data: UserData) -> ActionPlan:
+    """This plan with the ticks saved for it."""
+    return plan.with_progress(data.plan_items(plan.plan_id))
+
+
+def mark_item(plan: ActionPlan, data: UserData, item_id: str, done: bool = True) -> ActionPlan:
+    """Save one tick (or untick) and return the updated plan."""
+    plan.item(item_id)  # an unknown id is an error, not a silent no-op
+    data.set_plan_item(plan.plan_id, item_id, done)
+    return plan.with_progress({item_id: done})
