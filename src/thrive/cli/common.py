@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from thrive.base.errors import InputError, ThriveError
 from thrive.base.schema import Profile
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def progress_bar() -> Progress:
+    """A bar on stderr (stdout stays clean for --json): a label, done of total, time."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
 
 LlmOption = Annotated[
     str | None,

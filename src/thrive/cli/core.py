@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markdown import Markdown
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from thrive.base.errors import ThriveError
 from thrive.cli.common import (
@@ -23,6 +22,7 @@ from thrive.cli.common import (
     err_console,
     fail,
     make_coach,
+    progress_bar,
     read_profile,
     settings_for,
 )
@@ -45,15 +45,8 @@ def ingest(
     from thrive.coaching.coach import Coach
 
     coach = Coach.from_settings(settings_for())
-    with Progress(
-        TextColumn("[bold]Embedding chunks"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("embed", total=None)
+    with progress_bar() as bar:
+        task = bar.add_task("Embedding chunks", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
