@@ -5,9 +5,15 @@ import pytest
 
 from thrive.base import embeddings
 from thrive.base.errors import StoreError
+from thrive.knowledge.corpus import chunk_sections, read_corpus
 from thrive.knowledge.ingest import ingest, lock_path
 from thrive.knowledge.retrieval import GuideSearcher
 from thrive.knowledge.store import GuideIndex, all_chunks, connect
+
+
+def guide_chunks(settings):
+    """How many chunks the bundled guide makes: its 21 sections' text and their line keys."""
+    return len(chunk_sections(read_corpus(settings.corpus_dir), settings.chunk_words))
 
 
 def stored_ids(settings):
@@ -16,10 +22,12 @@ def stored_ids(settings):
 
 
 def test_second_ingest_embeds_nothing(fresh_settings):
+    n = guide_chunks(fresh_settings)
+    assert n > 21  # every section's text, and the lines of the structured ones as keys
     first = ingest(fresh_settings)
-    assert first.rebuilt and first.added == 21 and first.embedded == 21
+    assert first.rebuilt and first.added == n and first.embedded == n
     second = ingest(fresh_settings)
-    assert second.embedded == 0 and second.deleted == 0 and second.unchanged == 21
+    assert second.embedded == 0 and second.deleted == 0 and second.unchanged == n
     assert not second.rebuilt
 
 
@@ -31,7 +39,8 @@ def test_editing_one_section_re_embeds_only_its_chunks(fresh_settings):
         text.replace("Select a specialized niche", "Pick one specialized niche"), "utf-8"
     )
     report = ingest(fresh_settings)
-    assert (report.added, report.updated, report.deleted) == (0, 1, 0)
+    # the section's chunk and the line key of the edited line, nothing else
+    assert (report.added, report.updated, report.deleted) == (0, 2, 0)
     searcher = GuideSearcher.open(fresh_settings)
     assert "Pick one specialized niche" in searcher.section_text("action-3")
 
@@ -45,14 +54,14 @@ def test_a_deleted_files_chunks_disappear(fresh_settings):
     report = ingest(fresh_settings)
     assert report.deleted == 1
     assert "value-pricing#0" not in stored_ids(fresh_settings)
-    assert len(stored_ids(fresh_settings)) == 21
+    assert len(stored_ids(fresh_settings)) == guide_chunks(fresh_settings)
 
 
 def test_a_new_embedding_model_forces_a_rebuild(fresh_settings, monkeypatch):
     ingest(fresh_settings)
     monkeypatch.setattr(embeddings, "MODEL_NAME", "another-model")
     report = ingest(fresh_settings)
-    assert report.rebuilt and report.embedded == 21
+    assert report.rebuilt and report.embedded == guide_chunks(fresh_settings)
 
 
 def test_an_interrupted_rebuild_leaves_the_old_index_usable(fresh_settings):
@@ -96,7 +105,7 @@ def test_a_concurrent_ingest_proceeds_once_the_first_is_done(fresh_settings):
     waited = []
     report = ingest(fresh_settings, wait_s=60, on_wait=lambda: waited.append(True))
     holder.wait()
-    assert waited == [True] and report.embedded == 21
+    assert waited == [True] and report.embedded == guide_chunks(fresh_settings)
 
 
 def test_a_broken_store_is_reported_and_rebuilt_without_deleting_it(fresh_settings):
@@ -105,6 +114,6 @@ def test_a_broken_store_is_reported_and_rebuilt_without_deleting_it(fresh_settin
     with pytest.raises(StoreError, match="ingest --rebuild"):
         ingest(fresh_settings)
     report = ingest(fresh_settings, rebuild=True)
-    assert report.moved_aside and report.embedded == 21
+    assert report.moved_aside and report.embedded == guide_chunks(fresh_settings)
     kept = list(fresh_settings.vectorstore_dir.parent.glob("vectorstore.broken-*"))
     assert kept and (kept[0] / "chroma.sqlite3").read_bytes() == b"this is not a database"

@@ -133,7 +133,7 @@ class Coach:
         self.prepare("How does generative AI affect freelance writers?")
         if self.backend_name != "extractive":
             return
-        for chunk in self.searcher.chunks:
+        for chunk in self.searcher.text_chunks:
             if stop is not None and stop.is_set():
                 return
             prefetch([Hit(chunk, 0.0, 0.0).passage()])

@@ -16,11 +16,14 @@ import frontmatter
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from thrive.base.errors import CorpusError
+from thrive.base.text import split_sentences
+from thrive.knowledge.structure import guide_lines
 
 KINDS = ("overview", "threat", "strategy", "action", "summary", "section")
 # Bumped when parsing or chunking changes, so that every chunk hash changes with it.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: line keys of structured sections
 MAX_FILE_BYTES = 5_000_000
+KEY = "key"  # the granularity of a line key (see `_line_keys`); chunks are "chunk"
 
 
 @dataclass(frozen=True)
@@ -290,19 +293,54 @@ def chunk_sections(sections: Iterable[Section], chunk_words: int = 180) -> list[
                 f"{PARSER_VERSION}|{chunk_words}|{section.source}|{section.section_id}|{text}".encode()
             ).hexdigest()[:16]
             chunks.append(
-                Chunk(
-                    chunk_id=f"{section.section_id}#{i}",
-                    text=text,
-                    metadata={
-                        "section_id": section.section_id,
-                        "section_title": section.title,
-                        "kind": section.kind,
-                        "source": section.source,
-                        "doc_title": section.doc_title,
-                        "chunk_index": i,
-                        "order": len(chunks),
-                        "content_hash": digest,
-                    },
-                )
+                _chunk(section, f"{section.section_id}#{i}", text, i, len(chunks), digest)
             )
+        if section.kind != "section":
+            chunks += _line_keys(section, heading, body, chunk_words, len(chunks))
     return chunks
+
+
+def _chunk(
+    section: Section, chunk_id: str, text: str, index: int, order: int, digest: str
+) -> Chunk:
+    return Chunk(
+        chunk_id=chunk_id,
+        text=text,
+        metadata={
+            "section_id": section.section_id,
+            "section_title": section.title,
+            "kind": section.kind,
+            "source": section.source,
+            "doc_title": section.doc_title,
+            "chunk_index": index,
+            "order": order,
+            "content_hash": digest,
+            "granularity": KEY if index < 0 else "chunk",
+        },
+    )
+
+
+def _line_keys(
+    section: Section, heading: str, body: str, chunk_words: int, order: int
+) -> list[Chunk]:
+    """Each line of a structured guide section (its claim, each example) as an extra search
+    key of that section: a question about one example ("data entry") finds the section even
+    where the whole chunk's vector is about something broader. Keys are searched, never
+    shown; a hit on one stands for its section."""
+    keys: list[Chunk] = []
+    lines = [line.text for line in guide_lines(body)]
+    # A line longer than a chunk is keyed by its sentences.
+    pieces = [
+        s for t in lines for s in (split_sentences(t) if len(t.split()) > chunk_words else [t])
+    ]
+    for j, piece in enumerate(pieces):
+        if len(piece.split()) < 4:
+            continue
+        text = f"{heading}. {piece}"
+        digest = hashlib.sha256(
+            f"{PARSER_VERSION}|{chunk_words}|{section.source}|{section.section_id}|key|{text}".encode()
+        ).hexdigest()[:16]
+        keys.append(
+            _chunk(section, f"{section.section_id}#k{j}", text, -1, order + len(keys), digest)
+        )
+    return keys
