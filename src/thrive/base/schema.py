@@ -15,6 +15,7 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    occupation: str = ""  # free text ("court interpreter"), matched to O*NET titles
     skills: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
     interests: list[str] = Field(default_factory=list)
@@ -36,7 +37,12 @@ class Profile(BaseModel):
     @property
     def is_empty(self) -> bool:
         return not (
-            self.skills or self.services or self.interests or self.goals or self.experience_years
+            self.occupation
+            or self.skills
+            or self.services
+            or self.interests
+            or self.goals
+            or self.experience_years
         )
 
     def work(self) -> list[str]:
@@ -45,10 +51,12 @@ class Profile(BaseModel):
 
     def as_query(self) -> str:
         """Words that describe the person, to enrich retrieval."""
-        return " ".join([*self.work(), *self.interests, self.goals]).strip()
+        return " ".join([self.occupation, *self.work(), *self.interests, self.goals]).strip()
 
     def describe(self) -> str:
         parts = []
+        if self.occupation:
+            parts.append("occupation: " + self.occupation)
         if self.work():
             parts.append("works in: " + ", ".join(self.work()))
         if self.interests:
@@ -94,6 +102,17 @@ class Turn:
     content: str
 
 
+@dataclass(frozen=True)
+class WorkNote:
+    """The person's work as the exposure check sees it, for the answer's opening."""
+
+    name: str  # as the person put it: "translator", "editing wedding videos"
+    score: int  # 0-100, higher = more exposed
+    level: str  # "high" | "medium" | "low"
+    threats: list[tuple[str, str]]  # (section id, title) of the threats behind the score
+    named_in_guide: bool  # whether the guide itself names this work
+
+
 @dataclass
 class AnswerRequest:
     """Everything a backend needs to answer: the chain builds it, the backend consumes it."""
@@ -104,6 +123,7 @@ class AnswerRequest:
     history: list[Turn]
     messages: list[tuple[str, str]]  # the full prompt as (role, content), for LLM backends
     max_tokens: int = 512
+    work: WorkNote | None = None  # the person's work, when the question or profile names it
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from thrive.base.schema import AnswerRequest, Citation, Passage, Profile, Turn
+from thrive.base.schema import AnswerRequest, Citation, Passage, Profile, Turn, WorkNote
 from thrive.base.text import CITATION, citation_ids, cited_ids, is_section_id
 from thrive.coaching.safety import clean_question, looks_like_injection
 from thrive.knowledge.retrieval import SearchResult
@@ -121,7 +121,10 @@ class Prepared:
 
 
 def build_prepare_chain(
-    search: Callable[[str, Profile], SearchResult], max_chars: int, max_tokens: int
+    search: Callable[[str, Profile], SearchResult],
+    max_chars: int,
+    max_tokens: int,
+    note_work: Callable[[str, Profile], WorkNote | None] = lambda q, p: None,
 ) -> Runnable[dict[str, Any], Prepared]:
     """validate -> condense -> (decline | retrieve -> prompt), as one LCEL runnable."""
 
@@ -168,6 +171,7 @@ def build_prepare_chain(
                 history=x["history"],
                 messages=to_messages(prompt),
                 max_tokens=max_tokens,
+                work=note_work(x["standalone"], x["profile"]),
             )
         return Prepared(
             x["question"],

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from thrive.base.errors import BackendUnavailable, ConfigurationError
-from thrive.base.schema import Answer, Profile, as_profile
+from thrive.base.errors import BackendUnavailable, ConfigurationError, ThriveError
+from thrive.base.schema import Answer, Profile, WorkNote, as_profile
 from thrive.base.settings import Settings, load_settings
 from thrive.coaching.chain import (
     Prepared,
@@ -21,6 +21,7 @@ from thrive.coaching.chain import (
 from thrive.coaching.tools import ActionPlan, ExposureScorer, NicheSuggestions, SkillExposure
 from thrive.coaching.tools import build_plan as _build_plan
 from thrive.coaching.tools import suggest_niches as _suggest_niches
+from thrive.coaching.work import work_in
 from thrive.knowledge.corpus import Section
 from thrive.knowledge.guide import Guide, load_guide, read_sections
 from thrive.knowledge.ingest import IngestReport, ingest
@@ -61,7 +62,7 @@ class Coach:
         self.fallback = fallback
         self._lock = threading.Lock()  # parts are built once even when sessions race
         self._prepare = build_prepare_chain(
-            self._search, settings.max_input_chars, settings.max_answer_tokens
+            self._search, settings.max_input_chars, settings.max_answer_tokens, self._note_work
         )
 
     @classmethod
@@ -148,6 +149,24 @@ class Coach:
 
     def _search(self, query: str, profile: Profile) -> SearchResult:
         return self.searcher.search(query, profile_text=profile.as_query(), k=self.settings.top_k)
+
+    def _note_work(self, question: str, profile: Profile) -> WorkNote | None:
+        """The person's work and its exposure, for the answer's opening."""
+        work = work_in(question, profile)
+        if not work:
+            return None
+        try:
+            guide = self.guide
+            exposure = ExposureScorer.for_guide(guide).score([work])[0]
+        except ThriveError:  # no bundled guide, or not a usable skill: open without it
+            return None
+        return WorkNote(
+            name=work,
+            score=exposure.score,
+            level=exposure.level,
+            threats=[(sid, guide.title(sid)) for sid in exposure.threats],
+            named_in_guide=guide.names(work),
+        )
 
     def search(
         self, query: str, profile: Profile | dict[str, Any] | None = None, k: int | None = None

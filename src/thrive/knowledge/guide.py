@@ -7,9 +7,13 @@ a query, and they must work before anything has been indexed.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+
+import Stemmer
 
 from thrive.base.errors import CorpusError
 from thrive.knowledge.corpus import Section, guide_files, plain_text, read_corpus
@@ -36,6 +40,22 @@ class Guide:
 
     def text(self, section_id: str) -> str:
         return " ".join(self.lines(section_id))
+
+    def names(self, work: str) -> bool:
+        """Whether the guide itself names this work: every telling word of it (four letters
+        or more) has the stem of a word in the guide ("designs" matches "design")."""
+        words = [w for w in re.findall(r"[a-z]+", work.lower()) if len(w) >= 4]
+        return bool(words) and set(_stems(words)) <= self._stems
+
+    @cached_property
+    def _stems(self) -> frozenset[str]:
+        body = " ".join(self.text(sid) for sid in self.sections).lower()
+        return frozenset(_stems(re.findall(r"[a-z]+", body)))
+
+
+def _stems(words: list[str]) -> list[str]:
+    # A stemmer per call: PyStemmer's objects are not safe to share between threads.
+    return list(Stemmer.Stemmer("english").stemWords(words))
 
 
 _cache: dict[tuple[tuple[str, int, int], ...], Guide] = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thrive.base import embeddings
-from thrive.base.schema import AnswerRequest, Passage
+from thrive.base.schema import AnswerRequest, Passage, WorkNote
 from thrive.base.settings import Settings
 from thrive.models.base import Backend
 from thrive.models.registry import register
@@ -99,13 +99,11 @@ def compose(request: AnswerRequest) -> str:
                 lines.append(_cite(samples[0]))
         return lines
 
-    work = profile.work()
-    if work:
-        opening = (
-            f"You told me you work in {', '.join(work[:3])}. Here is how the guide applies to you."
-        )
-    else:
-        opening = "Here is what the guide says about this."
+    opening = (
+        work_opening(request.work, request.passages)
+        if request.work
+        else "Here is what the guide says about this."
+    )
     risks = best("threat", 2, examples=True)
     moves = best("strategy", 2, examples=True)
     risk_part = "**What puts your work at risk**\n" + "\n".join(f"- {r}" for r in risks)
@@ -134,6 +132,28 @@ def compose(request: AnswerRequest) -> str:
         general = [s for p in request.passages[:3] for s in split_sentences(p)]
         parts.append("\n".join(f"- {_cite(s)}" for s in _ranked(general, query)[:3]))
     return "\n\n".join(parts)
+
+
+def work_opening(work: WorkNote, passages: list[Passage]) -> str:
+    """The person's work by name, its exposure and the threats behind it; where the guide
+    does not name that work, it says so and names the closest parts of the guide."""
+    retrieved = {p.section_id for p in passages}
+    threats = [f"{title} [{sid}]" if sid in retrieved else title for sid, title in work.threats]
+    text = (
+        f"**Your work: {work.name}.** The exposure check puts it at **{work.level}** exposure "
+        f"to generative AI ({work.score}/100)"
+    )
+    text += f", mainly through {_and(threats)}." if threats else "."
+    if not work.named_in_guide:
+        # the guide's threats and strategies, not its introduction or summary
+        parts = [p for p in passages if p.kind not in ("overview", "summary")] or passages
+        closest = [f"{p.title} [{p.section_id}]" for p in parts[:2]]
+        text += f" The guide does not name this work itself; the closest parts of it are {_and(closest)}."
+    return text
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 class ExtractiveBackend(Backend):

@@ -1,0 +1,90 @@
+"""The person's work as a question or profile names it: "I'm a freelance translator",
+"as a transcriptionist", "I edit wedding videos", or the profile's occupation and skills.
+
+The offline coach opens with that work by name and its exposure, so the answer is about
+this person before it is about the guide.
+"""
+
+from __future__ import annotations
+
+import re
+
+from thrive.base.schema import Profile
+
+# "I'm a (freelance) translator", "I work as a bookkeeper", "as a voice-over artist, ..."
+_ROLE = re.compile(
+    r"\b(?:i\s*(?:'m|am)|i\s+work\s+as|i'?ve\s+been|as)\s+(?:a|an)\s+"
+    r"(?:(?:freelance|self-employed|independent|solo|full-time|part-time)\s+)?"
+    r"(?P<work>[a-z][a-z /&+-]{2,40}?)"
+    r"(?=\s*(?:[.,;:!?)]|$|\s(?:and|but|who|with|for|in|at|on|since|from|so|working|mostly|"
+    r"specialising|specializing|i|i'm)\b))",
+    re.I,
+)
+# "I edit wedding videos", "I do bookkeeping for small firms", "most of my gigs are data entry"
+_ACTIVITY = re.compile(
+    r"\bi\s+(?:mostly\s+|mainly\s+|only\s+|just\s+)?"
+    r"(?P<verb>do|write|design|edit|make|build|manage|teach|tutor|translate|transcribe|"
+    r"create|run|offer|sell|illustrate|photograph|record|code|develop|produce|draw|voice)\s+"
+    r"(?P<work>[a-z][a-z /&+-]{2,40}?)"
+    r"(?=\s*(?:[.,;:!?)]|$|\s(?:and|but|for|to|in|at|on|online|remotely|from|with|as)\b))"
+    r"|\b(?:my\s+(?:gigs|work|jobs|projects|clients?\s+work)\s+(?:is|are)\s+(?:mostly\s+|mainly\s+)?"
+    r"(?:simple\s+|basic\s+)?)(?P<work2>[a-z][a-z /&+-]{2,40}?)(?=\s*[.,;:!?]|$)",
+    re.I,
+)
+_NOT_WORK = re.compile(
+    r"^(?:freelancer|beginner|newbie|student|parent|mum|mom|dad|person|human|bit|lot|little|"
+    r"few|way|thing|something|anything|it|that|this|sure|worried|good|lot of work)$",
+    re.I,
+)
+
+
+def _clean(work: str) -> str:
+    work = " ".join(work.split()).strip(" -/&+")
+    return re.sub(r"^(?:the|my|some|a|an)\s+", "", work, flags=re.I)
+
+
+def work_in(question: str, profile: Profile) -> str | None:
+    """The work the person names: in the question first ("I'm a translator"), else the
+    profile's occupation, else its first skill or service. None when neither names any."""
+    for match in _ROLE.finditer(question):
+        work = _clean(match.group("work"))
+        if work and not _NOT_WORK.match(work):
+            return work
+    for match in _ACTIVITY.finditer(question):
+        raw = match.group("work") or match.group("work2") or ""
+        work = _clean(raw)
+        if work and not _NOT_WORK.match(work):
+            verb = (match.group("verb") or "").lower()
+            # "I edit wedding videos" -> "editing wedding videos"; a bare noun stays as it is
+            return f"{_GERUND.get(verb, verb)} {work}".strip() if verb else work
+    if profile.occupation:
+        return profile.occupation
+    named = profile.work()
+    return named[0] if named else None
+
+
+_GERUND = {
+    "do": "",
+    "write": "writing",
+    "design": "designing",
+    "edit": "editing",
+    "make": "making",
+    "build": "building",
+    "manage": "managing",
+    "teach": "teaching",
+    "tutor": "tutoring",
+    "translate": "translating",
+    "transcribe": "transcribing",
+    "create": "creating",
+    "run": "running",
+    "offer": "offering",
+    "sell": "selling",
+    "illustrate": "illustrating",
+    "photograph": "photographing",
+    "record": "recording",
+    "code": "coding",
+    "develop": "developing",
+    "produce": "producing",
+    "draw": "drawing",
+    "voice": "voicing",
+}

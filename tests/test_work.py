@@ -1,0 +1,48 @@
+"""The offline coach applies the guide to the person's work: it names it, gives its
+exposure and the threats behind it, and says when the guide does not name that work."""
+
+import pytest
+
+from thrive.base.schema import Profile
+from thrive.coaching.work import work_in
+
+
+@pytest.mark.parametrize(
+    ("question", "work"),
+    [
+        ("I'm a freelance translator. Should I be worried?", "translator"),
+        ("I'm a voice-over artist. What now?", "voice-over artist"),
+        ("As a transcriptionist I'm losing work to automatic captions.", "transcriptionist"),
+        ("I edit wedding videos. Do AI editing apps threaten me?", "editing wedding videos"),
+        ("Most of my gigs are simple data entry. What is my outlook?", "data entry"),
+        ("I am a UX researcher and wonder about AI", "UX researcher"),
+    ],
+)
+def test_the_work_a_question_names_is_found(question, work):
+    assert work_in(question, Profile()) == work
+
+
+def test_without_work_in_the_question_the_profile_speaks():
+    assert work_in("Am I at risk?", Profile(occupation="court interpreter")) == "court interpreter"
+    assert work_in("Am I at risk?", Profile(skills=["logo design"])) == "logo design"
+    assert work_in("Am I at risk?", Profile()) is None
+    assert work_in("As a freelancer, what should I do?", Profile()) is None
+
+
+def test_the_answer_opens_with_the_work_its_exposure_and_the_guides_silence(coach):
+    answer = coach.ask("I'm a voice-over artist. What now?")
+    opening = answer.text.split("\n\n")[0]
+    assert opening.startswith("**Your work: voice-over artist.**")
+    assert any(level in opening for level in ("**high**", "**medium**", "**low**"))
+    assert "/100" in opening
+    assert "does not name this work" in opening
+    assert "[" in opening  # the closest parts of the guide are cited
+    # every citation in the answer is of a retrieved section
+    assert {c.section_id for c in answer.citations} <= set(answer.retrieved)
+
+
+def test_work_the_guide_names_is_not_called_unnamed(coach):
+    answer = coach.ask("Most of my gigs are simple data entry. What is my outlook?")
+    opening = answer.text.split("\n\n")[0]
+    assert opening.startswith("**Your work: data entry.**")
+    assert "does not name" not in opening
