@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from thrive.base.errors import InputError
 
 Role = Literal["user", "assistant"]
+
+
+# A profile describes a person in a few words; bounds keep a pasted document (or an attack)
+# from filling the prompt.
+MAX_FIELD_CHARS = 500
+MAX_ITEMS = 50
+ShortText = Annotated[str, StringConstraints(max_length=MAX_FIELD_CHARS)]
 
 
 class Profile(BaseModel):
@@ -15,12 +31,12 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    occupation: str = ""  # free text ("court interpreter"), matched to O*NET titles
-    skills: list[str] = Field(default_factory=list)
-    services: list[str] = Field(default_factory=list)
-    interests: list[str] = Field(default_factory=list)
+    occupation: ShortText = ""  # free text ("court interpreter"), matched to O*NET titles
+    skills: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
+    services: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
+    interests: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
     experience_years: int | None = Field(default=None, ge=0, le=80)
-    goals: str = ""
+    goals: Annotated[str, StringConstraints(max_length=2 * MAX_FIELD_CHARS)] = ""
 
     @field_validator("skills", "services", "interests", mode="before")
     @classmethod
@@ -31,6 +47,8 @@ class Profile(BaseModel):
         if isinstance(value, str):
             value = [p for chunk in value.split(";") for p in chunk.split(",")]
         if isinstance(value, list):
+            if any(not isinstance(v, str | int | float) for v in value):
+                raise ValueError("must be a list of short texts")
             return list(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
         return value
 
@@ -69,9 +87,23 @@ class Profile(BaseModel):
 
 
 def as_profile(value: Profile | dict[str, Any] | None) -> Profile:
+    """A profile from a dict (or None), or an `InputError` that names the bad fields."""
     if isinstance(value, Profile):
         return value
-    return Profile.model_validate(value or {})
+    if value is not None and not isinstance(value, dict):
+        raise InputError(
+            "A profile must be a JSON object.", fix='Give it like {"skills": ["copywriting"]}.'
+        )
+    try:
+        return Profile.model_validate(value or {})
+    except ValidationError as err:
+        fields = ", ".join(sorted({str(e["loc"][0]) for e in err.errors() if e["loc"]}))
+        raise InputError(
+            f"The profile has invalid fields ({fields or 'unknown'}).",
+            fix="Give skills, services and interests as lists of short texts, "
+            f"experience_years as a whole number, and keep each text under {MAX_FIELD_CHARS:,} "
+            "characters.",
+        ) from err
 
 
 @dataclass(frozen=True)

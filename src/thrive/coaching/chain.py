@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
+from thrive.base.errors import InputError
 from thrive.base.schema import AnswerRequest, Citation, Passage, Profile, Turn, WorkNote
 from thrive.base.text import CITATION, citation_ids, cited_ids, is_section_id
 from thrive.coaching.safety import clean_question, looks_like_injection
@@ -59,6 +60,24 @@ PROMPT = ChatPromptTemplate.from_messages(
         ("human", "{question}"),
     ]
 )
+
+
+def as_turn(item: object, index: int) -> Turn:
+    """One item of a conversation's history, or an `InputError` naming what is wrong."""
+    if isinstance(item, Turn):
+        return item
+    if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
+        raise InputError(
+            f"History item {index + 1} is not a turn of the conversation.",
+            fix='Give each item as {"role": "user" or "assistant", "content": "..."}.',
+        )
+    content = item.get("content")
+    if not isinstance(content, str):
+        raise InputError(
+            f"History item {index + 1} has no text in its 'content'.",
+            fix="Give the turn's text as a string.",
+        )
+    return Turn(item["role"], content[:HISTORY_CHARS])
 
 
 def is_follow_up(question: str, history: list[Turn]) -> bool:
@@ -129,10 +148,7 @@ def build_prepare_chain(
     """validate -> condense -> (decline | retrieve -> prompt), as one LCEL runnable."""
 
     def validate(x: dict[str, Any]) -> dict[str, Any]:
-        history = [
-            t if isinstance(t, Turn) else Turn(t["role"], str(t["content"])[:HISTORY_CHARS])
-            for t in (x.get("history") or [])
-        ][-HISTORY_TURNS:]
+        history = [as_turn(t, i) for i, t in enumerate(x.get("history") or [])][-HISTORY_TURNS:]
         return {**x, "question": clean_question(x["question"], max_chars), "history": history}
 
     def condense(x: dict[str, Any]) -> str:

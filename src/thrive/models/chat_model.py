@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from thrive.base.errors import BackendUnavailable, ConfigurationError
+from thrive.base.errors import BackendUnavailable, ConfigurationError, ThriveError
 from thrive.base.schema import AnswerRequest
 from thrive.base.settings import Settings
 from thrive.models.base import Backend
@@ -54,7 +54,14 @@ def _translate(err: Exception, name: str, where: str) -> Exception:
             f"The LLM server for {name} failed: {err}.",
             fix="Try again, or use THRIVE_LLM=extractive.",
         )
-    return err
+    if isinstance(err, ThriveError):
+        return err
+    # Anything else (a malformed reply the client could not parse, a cut stream) is still
+    # the backend failing: said as such, so the page's fallback to the offline coach runs.
+    return BackendUnavailable(
+        f"The LLM backend {name} failed ({type(err).__name__}: {err}).",
+        fix="Try again, or use THRIVE_LLM=extractive.",
+    )
 
 
 def _chat_openai(model: str, settings: Settings, **kwargs: Any) -> BaseChatModel:

@@ -133,15 +133,23 @@ class LlamaCppBackend(Backend):
     def stream(self, request: AnswerRequest) -> Iterator[str]:
         messages = chat_messages(request.messages, self.llama.chat_format)
         with self._lock:
-            for event in self.llama.create_chat_completion(
-                messages=messages,
-                stream=True,
-                max_tokens=request.max_tokens,
-                temperature=0.2,
-            ):
-                piece = event["choices"][0]["delta"].get("content")
-                if piece:
-                    yield piece
+            try:
+                for event in self.llama.create_chat_completion(
+                    messages=messages,
+                    stream=True,
+                    max_tokens=request.max_tokens,
+                    temperature=0.2,
+                ):
+                    piece = event["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            except (RuntimeError, ValueError, KeyError, IndexError) as err:
+                # e.g. "Requested tokens exceed context window": the model failed, not Thrive
+                raise BackendUnavailable(
+                    f"llama.cpp failed while answering with {self.path.name}: {err}.",
+                    fix="Try a shorter question or fewer passages (THRIVE_TOP_K), or use "
+                    "THRIVE_LLM=extractive.",
+                ) from err
 
 
 @register("llamacpp")
