@@ -1,5 +1,6 @@
 """The chain end to end: fake chat model and the extractive coach, over the real index."""
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,11 +148,33 @@ def test_the_extractive_coach_answers_only_in_the_guides_words(coach):
     assert set(cited) <= set(answer.retrieved)
 
 
-def test_the_extractive_coach_puts_strategies_first_when_asked_what_to_do(coach):
-    answer = coach.ask("What should I do to stay competitive as a freelance designer?")
-    assert answer.text.index("What to do about it") < answer.text.index("Your next step")
-    if "What puts your work at risk" in answer.text:
-        assert answer.text.index("What to do") < answer.text.index("What puts your work")
+ACTION_QUESTION = "What should I do to stay competitive as a freelance designer?"
+RISK_QUESTION = "Is my work as a freelance designer at risk from AI?"
+RISKS, MOVES, STEP = (
+    "**What puts your work at risk**",
+    "**What to do about it**",
+    "**Your next step this month**",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "order"),
+    [(ACTION_QUESTION, [MOVES, RISKS, STEP]), (RISK_QUESTION, [RISKS, MOVES, STEP])],
+    ids=["what-to-do", "am-i-at-risk"],
+)
+def test_the_extractive_coach_leads_with_what_the_question_asks(coach, question, order):
+    """Asked what to do, the strategies come first; asked about risk, the threats; the next
+    step last. The passages are the same for both questions (what each retrieves, pooled),
+    so only the question decides the order, and all three parts always have material."""
+    pooled = {
+        p.section_id: p for q in (ACTION_QUESTION, RISK_QUESTION) for p in coach.prepare(q).passages
+    }
+    assert {"threat", "strategy", "action"} <= {p.kind for p in pooled.values()}
+    request = dataclasses.replace(coach.prepare(question).request, passages=list(pooled.values()))
+    text = "".join(coach.backend.stream(request))
+    positions = [text.find(head) for head in order]
+    assert all(at > 0 for at in positions), text  # all three parts, after the opening line
+    assert positions == sorted(positions), text
 
 
 def test_streaming_yields_the_answer_piece_by_piece(coach):

@@ -134,8 +134,7 @@ def test_the_max_tokens_bound_reaches_the_server(guide_settings, llama_server):
     reply = backend.model.invoke(
         [("system", "You are a coach."), ("user", "Count from 1 to 500: 1, 2, 3, 4, 5, 6,")]
     )
-    # Stopped by the bound ("length"), not by running to the 4,096-token context.
+    # Stopped by the bound ("length"), not by running to the 4,096-token context. (The
+    # server reports no token usage on a stream, so the length of the text is the check.)
     assert reply.response_metadata["finish_reason"] == "length"
-    if reply.usage_metadata:  # servers that report usage while streaming
-        assert reply.usage_metadata["output_tokens"] <= MAX_TOKENS
     assert len(str(reply.content)) < MAX_TOKENS * 12
