@@ -42,12 +42,29 @@ def test_exposure_json(env: dict[str, str]) -> None:
     data = json.loads(got.stdout)
     assert [d["skill"] for d in data] == ["basic data entry", "brand strategy"]
     for item in data:
-        assert set(item) == {"skill", "score", "level", "threats", "strategies", "why"}
+        assert set(item) == {"skill", "score", "level", "threats", "strategies", "why", "evidence"}
+        assert item["evidence"] and {"task", "occupation", "label", "similarity"} == set(
+            item["evidence"][0]
+        )
         assert isinstance(item["score"], int) and 0 <= item["score"] <= 100
         assert item["level"] in ("high", "medium", "low")
         assert set(item["threats"]) <= set(THREATS) and set(item["strategies"]) <= set(STRATEGIES)
         assert isinstance(item["why"], str) and item["why"]
     assert data[0]["score"] > data[1]["score"]
+
+
+def test_exposure_of_an_occupation(env: dict[str, str]) -> None:
+    got = runner.invoke(app, ["exposure", "--occupation", "court interpreter", "--json"], env=env)
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    view = data["occupation"]
+    assert view["occupation"] == "Interpreters and Translators" and data["skills"] == []
+    assert 0 < view["human_beta"] <= 1 and view["most_exposed"] and view["least_exposed"]
+    assert all(t["label"] == "E0" for t in view["least_exposed"])
+    shown = runner.invoke(app, ["exposure", "--occupation", "court interpreter"], env=env)
+    assert "Interpreters and Translators" in shown.stdout and "GPTs are GPTs" in shown.stdout
+    none = runner.invoke(app, ["exposure", "--occupation", "zxqv blorp", "--json"], env=env)
+    assert none.exit_code == 0 and json.loads(none.stdout)["occupation"] is None
 
 
 def test_exposure_table_and_profile_skills(env: dict[str, str], profile_file: Path) -> None:

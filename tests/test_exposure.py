@@ -74,7 +74,12 @@ def test_each_result_has_the_design_md_shape_and_cites_real_sections(coach: Coac
     assert [r.skill for r in results] == ["basic data entry", "brand strategy", "video editing"]
     for r in results:
         data = r.to_json()
-        assert list(data) == ["skill", "score", "level", "threats", "strategies", "why"]
+        assert list(data) == ["skill", "score", "level", "threats", "strategies", "why", "evidence"]
+        assert data["evidence"] and all(
+            set(e) == {"task", "occupation", "label", "similarity"}
+            and e["label"] in ("E0", "E1", "E2")
+            for e in data["evidence"]
+        )
         assert isinstance(data["score"], int) and 0 <= data["score"] <= 100
         assert data["level"] in ("high", "medium", "low")
         assert data["threats"] and set(data["threats"]) <= set(THREATS)
@@ -88,7 +93,7 @@ def test_each_result_has_the_design_md_shape_and_cites_real_sections(coach: Coac
 
 def test_levels_follow_the_score_thresholds(coach: Coach) -> None:
     for r in coach.exposure([row["skill"] for row in labelled()]):
-        expected = "high" if r.score >= 60 else "medium" if r.score >= 40 else "low"
+        expected = "high" if r.score >= 60 else "medium" if r.score >= 50 else "low"
         assert r.level == expected, r
 
 
@@ -113,7 +118,8 @@ def test_scores_come_from_the_guide_text(coach: Coach, fresh_settings: Settings)
     guide_file.write_text(text.replace(line + "\n", ""), "utf-8")
     after = ExposureScorer(load_guide(fresh_settings.corpus_dir)).score(["logo design"])[0]
     assert after.score < before.score
-    assert "logos" not in after.why
+    # the reason no longer quotes the removed line (O*NET's tasks may still mention logos)
+    assert "create logos" not in after.why
 
 
 def test_a_corpus_without_the_bundled_guide_says_how_to_fix_it(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def test_no_industry_falls_back_to_the_guides_and_says_so(coach: Coach) -> None:
 VALID = {
     "niches": [
         {
-            "niche": "Expert Fintech Copywriting for Compliance Teams",
+            "niche": "Expert Fintech Content Strategy for Compliance Teams",
             "why": "Regulated fintech copy needs expert judgement [strategy-2].",
             "strategies": ["strategy-2", "strategy-1"],
             "first_steps": ["Study one regulation.", "Rewrite one page.", "Pitch two banks."],

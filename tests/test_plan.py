@@ -39,7 +39,8 @@ def test_the_plan_is_personal(coach: Coach) -> None:
     plan = coach.plan(PROFILE, start=START)
     text = " ".join(i.detail for i in plan.items)
     assert "logo design" in text and "healthcare" in text
-    assert "high" in plan.item("assess-score").detail  # the exposure check's verdict
+    verdict = coach.exposure(["logo design"])[0]  # the exposure check's verdict, as it is
+    assert f"logo design ({verdict.level}, {verdict.score})" in plan.item("assess-score").detail
 
 
 def test_item_ids_and_plan_id_are_stable(coach: Coach) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -30,6 +30,10 @@ from thrive.cli.common import (
 
 LEVEL_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 
+if TYPE_CHECKING:
+    from thrive.coaching.tools import SkillExposure
+    from thrive.knowledge.onet import OccupationView
+
 commands = typer.Typer()
 
 
@@ -43,38 +47,89 @@ def exposure(
         str | None,
         typer.Option("--skills", help='Skills separated by ";", e.g. "copywriting; logo design".'),
     ] = None,
+    occupation: Annotated[
+        str | None,
+        typer.Option(
+            "--occupation",
+            help='Your occupation in your words, e.g. "court interpreter": its O*NET rating.',
+        ),
+    ] = None,
     profile: ProfileOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """How exposed each skill is to generative AI (0-100), with the guide's reasons."""
+    """How exposed each skill is to generative AI (0-100), with the evidence and the guide's
+    reasons; with --occupation, that occupation's human rating and tasks too."""
     from thrive.coaching.coach import Coach
 
+    coach = Coach.from_settings(settings_for())
     try:
-        names: str | list[str] = skills if skills is not None else read_profile(profile).work()
-        if not names:
+        user = read_profile(profile)
+        names: str | list[str] = skills if skills is not None else user.work()
+        occupation = occupation or user.occupation or None
+        if not names and not occupation:
             raise InputError(
-                "No skills to check.",
-                fix='Use --skills "copywriting; logo design", or --profile FILE with "skills".',
+                "No skills or occupation to check.",
+                fix='Use --skills "copywriting; logo design", --occupation "court interpreter", '
+                'or --profile FILE with "skills".',
             )
-        results = Coach.from_settings(settings_for()).exposure(names)
+        results = coach.exposure(names) if names else []
+        view = coach.occupation(occupation) if occupation else None
     except ThriveError as err:
         raise fail(err) from err
     if json_out:
-        _echo_json([r.to_json() for r in results])
+        rows = [r.to_json() for r in results]
+        if occupation is None:
+            _echo_json(rows)
+        else:
+            _echo_json({"occupation": view.to_json() if view else None, "skills": rows})
         return
+    if occupation is not None:
+        _print_occupation(occupation, view)
+    if results:
+        _print_exposure(results)
+    from thrive.coaching.tools import EVIDENCE_CREDIT
+
+    console.print(f"[dim]{escape(EVIDENCE_CREDIT)}[/]")
+
+
+def _print_occupation(asked: str, view: OccupationView | None) -> None:
+    if view is None:
+        err_console.print(
+            f'No O*NET occupation matches "{escape(asked)}" closely enough. '
+            'Try the usual name of the job (e.g. "interpreter", "bookkeeper").'
+        )
+        return
+    occ = view.occupation
+    console.print(
+        f"[bold]{escape(asked)}[/] → {escape(occ.title)} (O*NET {occ.soc_code}): human "
+        f"exposure rating β = {occ.human_beta:.2f} (share of its tasks exposed, E1 + ½·E2; "
+        f"GPT-4 rated it {occ.gpt4_beta:.2f})"
+    )
+    for heading, tasks in (
+        ("Most exposed tasks", view.most_exposed),
+        ("Least exposed", view.least_exposed),
+    ):
+        console.print(f"  [bold]{heading}[/]")
+        for task in tasks:
+            console.print(f"    {task.human_label}  {escape(task.text)}", highlight=False)
+
+
+def _print_exposure(results: list[SkillExposure]) -> None:
     table = Table(title="Exposure to generative AI (higher = more exposed)")
-    for column in ("Skill", "Score", "Level", "Threats", "Strategies", "Why"):
+    for column in ("Skill", "Score", "Level", "Threats", "Strategies"):
         table.add_column(column, justify="right" if column == "Score" else "left")
-    for r in sorted(results, key=lambda r: -r.score):
+    ordered = sorted(results, key=lambda r: -r.score)
+    for r in ordered:
         table.add_row(
             escape(r.skill),
             str(r.score),
             f"[{LEVEL_STYLE[r.level]}]{r.level}[/]",
             " ".join(r.threats),
             " ".join(r.strategies),
-            escape(r.why),
         )
     console.print(table)
+    for r in ordered:
+        console.print(f"[bold]{escape(r.skill)}[/]: {escape(r.why)}", highlight=False)
 
 
 @commands.command()

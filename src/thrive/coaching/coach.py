@@ -25,6 +25,7 @@ from thrive.coaching.work import work_in
 from thrive.knowledge.corpus import Section
 from thrive.knowledge.guide import Guide, load_guide, read_sections
 from thrive.knowledge.ingest import IngestReport, ingest
+from thrive.knowledge.onet import OccupationView, occupation_view, task_index
 from thrive.knowledge.retrieval import GuideSearcher, Hit, SearchResult
 from thrive.models import Backend, create_backend, resolve_spec
 from thrive.models.extractive import ExtractiveBackend, prefetch
@@ -140,8 +141,10 @@ class Coach:
             prefetch([Hit(chunk, 0.0, 0.0).passage()])
 
     def warm_up_tools(self) -> None:
-        """Build the coaching tools' exposure scorer (every tool needs it)."""
+        """Build the coaching tools' exposure scorer and load the O*NET task index (every
+        tool needs them)."""
         ExposureScorer.for_guide(self.guide)
+        task_index()
 
     def sections(self) -> dict[str, Section]:
         """Every section of the guide(s) by id, as written (Markdown), to show a citation."""
@@ -268,6 +271,11 @@ class Coach:
         """Exposure of each skill to GenAI, 0-100 with level and cited sections. The score
         is deterministic: it is the same with every backend."""
         return ExposureScorer.for_guide(self.guide).score(skills)
+
+    def occupation(self, text: str) -> OccupationView | None:
+        """The O*NET occupation that best matches free text ("court interpreter"), with its
+        human exposure rating and most and least exposed tasks; None when none is close."""
+        return occupation_view(text)
 
     def niches(self, profile: Profile | dict[str, Any] | None = None) -> NicheSuggestions:
         """At least three niches for the profile; written by the LLM when one is configured

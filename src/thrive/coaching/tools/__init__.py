@@ -5,11 +5,17 @@ cites the sections it rests on, and each runs offline; an LLM backend may only i
 niche finder's wording, never the exposure score.
 """
 
-from thrive.coaching.tools.exposure import ExposureScorer, SkillExposure, parse_skills
+from thrive.coaching.tools.exposure import (
+    EVIDENCE_CREDIT,
+    ExposureScorer,
+    SkillExposure,
+    parse_skills,
+)
 from thrive.coaching.tools.niches import Niche, NicheSuggestions, suggest_niches
 from thrive.coaching.tools.plan import ActionPlan, PlanItem, build_plan
 
 __all__ = [
+    "EVIDENCE_CREDIT",
     "ActionPlan",
     "ExposureScorer",
     "Niche",

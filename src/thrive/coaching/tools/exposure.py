@@ -24,7 +24,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -33,6 +33,7 @@ from thrive.base import embeddings
 from thrive.base.errors import InputError
 from thrive.base.text import split_sentences
 from thrive.knowledge.guide import STRATEGIES, THREATS, Guide
+from thrive.knowledge.onet import CREDIT, EvidenceTask, blend, evidence_for_vectors
 
 Level = Literal["high", "medium", "low"]
 
@@ -45,8 +46,11 @@ EXPOSED_SECTIONS = ("threat-1", "threat-2", "threat-3", "threat-5")
 SAFE_SECTIONS = ("strategy-1", "strategy-2", "strategy-4", "strategy-7")
 
 TOP_K = 3  # nearest anchors averaged per side: one stray clause cannot decide a score
-HIGH_AT = 60  # score >= 60: high; >= 40: medium; below: low
-MEDIUM_AT = 40
+# Levels of the blended score (evidence and guide), set on the dev split's labelled skills
+# (tests/data/labelled_skills.jsonl): the guide's own safe examples score 26-47, its exposed
+# ones 53-84, so 50 parts them; >= 60 holds only exposed skills but one.
+HIGH_AT = 60  # score >= 60: high; >= 50: medium; below: low
+MEDIUM_AT = 50
 MAX_SKILLS = 100
 MAX_SKILL_CHARS = 200
 
@@ -87,6 +91,8 @@ class SkillExposure:
     threats: list[str]
     strategies: list[str]
     why: str
+    # The nearest O*NET tasks and their human labels (GPTs are GPTs), most similar first.
+    evidence: list[EvidenceTask] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The `thrive exposure --json` item shape fixed in DESIGN.md."""
@@ -97,6 +103,7 @@ class SkillExposure:
             "threats": list(self.threats),
             "strategies": list(self.strategies),
             "why": self.why,
+            "evidence": [e.to_json() for e in self.evidence],
         }
 
 
@@ -239,9 +246,11 @@ class ExposureScorer:
         to_exposed, to_safe = vectors @ self._e.T, vectors @ self._s.T
         raws = self._raw(to_exposed, to_safe, names)
         to_threats, to_strategies = vectors @ self._t.T, vectors @ self._st.T
+        evidence = evidence_for_vectors(vectors)
         results = []
         for i, name in enumerate(names):
-            score = self.to_score(float(raws[i]))
+            # The people's labels of the nearest O*NET tasks, blended with the guide's view.
+            score = round(100 * blend(evidence[i].score, self.to_score(float(raws[i]))))
             level: Level = "high" if score >= HIGH_AT else "medium" if score >= MEDIUM_AT else "low"
             nearest_exposed = self.exposed[int(np.argmax(to_exposed[i]))]
             nearest_safe = self.safe[int(np.argmax(to_safe[i]))]
@@ -254,7 +263,8 @@ class ExposureScorer:
                     level=level,
                     threats=threats[: 1 if level == "low" else 2],
                     strategies=strategies,
-                    why=_why(name, level, nearest_exposed, nearest_safe),
+                    why=_why(name, level, nearest_exposed, nearest_safe, evidence[i].top(2)),
+                    evidence=evidence[i].top(),
                 )
             )
         return results
@@ -286,7 +296,24 @@ def _quote(text: str, words: int = 10) -> str:
     return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
 
 
-def _why(skill: str, level: Level, exposed: Anchor, safe: Anchor) -> str:
+def _why(skill: str, level: Level, exposed: Anchor, safe: Anchor, tasks: list[EvidenceTask]) -> str:
+    return f"{_tasks_said(tasks)} {_guide_said(skill, level, exposed, safe)}".strip()
+
+
+def _tasks_said(tasks: list[EvidenceTask]) -> str:
+    """The closest O*NET tasks and how people labelled them."""
+    if not tasks:
+        return ""
+    named = "; ".join(f'"{_quote(t.task)}" ({t.occupation}: {LABEL_WORDS[t.label]})' for t in tasks)
+    return f"Closest O*NET tasks: {named}."
+
+
+# Shown wherever the task evidence reaches a user (the data's licence asks for the credit).
+EVIDENCE_CREDIT = CREDIT
+LABEL_WORDS = {"E0": "not exposed", "E1": "exposed", "E2": "exposed with tools"}
+
+
+def _guide_said(skill: str, level: Level, exposed: Anchor, safe: Anchor) -> str:
     cues = [m.lower() for m in EXPOSED_CUES.findall(skill)]
     cue = f'; "{cues[0]}" marks routine work' if cues and level != "low" else ""
     if level == "high":

@@ -29,10 +29,13 @@ K = 100
 # Softmax temperature on similarities. At k=100: plain mean 0.919, T=0.2 0.925, T=0.1 0.929
 # (best), T=0.05 0.921, T=0.02 0.891: the nearest few alone are noisier than a soft average.
 TEMPERATURE = 0.1
-# Weight of the guide-only score (its 0-100 / 100) in the blended score. At k=100, T=0.1:
-# 0.0 -> 0.929 (best), 0.1 -> 0.928, 0.2 -> 0.927, 0.3 -> 0.922, 0.5 -> 0.886. (E1 or E2 > E0
-# peaks at 0.15 with +0.0007: noise.) The guide still picks the threats, strategies and why.
-GUIDE_WEIGHT = 0.0
+# Weight of the guide-only score (its 0-100 / 100) in the blended score, set on two dev sets
+# at once, since they pull apart: the paper counts writing, consulting and strategy tasks as
+# exposed where the guide calls them safe. On the DEV occupations (k=100, T=0.1): 0.0 ->
+# 0.929, 0.1 -> 0.928, 0.3 -> 0.922, 0.5 -> 0.886; on the guide-labelled skills of the dev
+# split (tests/data/labelled_skills.jsonl): 0.0 -> 0.34, 0.1 -> 0.44, 0.3 -> 0.75, 0.5 -> 0.94.
+# 0.5 is the best of the two worst cases (0.886); the held-out occupations are reported with it.
+GUIDE_WEIGHT = 0.5
 SHOWN = 5  # evidence tasks a user sees (of the K used): enough to judge, few enough to read
 
 
