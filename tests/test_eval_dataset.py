@@ -1,4 +1,4 @@
-"""The evaluation dataset: its schema checks, and the committed dataset itself."""
+"""The evaluation datasets: their schema checks, and the committed dev and test splits."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from thrive.evaluation.dataset import (
 from thrive.knowledge.corpus import read_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-DATASET = REPO / "evals" / "dataset.jsonl"
+DEV = REPO / "evals" / "dev.jsonl"  # for calibration
+TEST = REPO / "evals" / "test.jsonl"  # held out, for reports only: never tune on it
+SPLITS = [DEV, TEST]
 GOOD = {
     "id": "q1",
     "kind": "answerable",
@@ -55,6 +57,18 @@ def test_a_bad_case_is_reported_with_its_line_and_field(tmp_path, line, message)
     assert "DESIGN.md" in str(err.value) or "own id" in str(err.value)
 
 
+def test_tags_and_an_occupation_are_kept(tmp_path):
+    profile = {"occupation": "voice-over artist", "skills": ["narration"]}
+    case = {**GOOD, "tags": ["plain", "voice_over"], "profile": profile}
+    (loaded,) = load_dataset(write(tmp_path, case))
+    assert loaded.tags == ["plain", "voice_over"]
+    assert isinstance(loaded, AnswerableCase) and loaded.profile == profile
+    with pytest.raises(DatasetError, match="tags"):
+        load_dataset(write(tmp_path, {**GOOD, "tags": "plain"}))
+    # Tags are content: they change the fingerprint.
+    assert fingerprint([loaded]) != fingerprint(load_dataset(write(tmp_path, GOOD)))
+
+
 def test_blank_lines_and_comments_are_skipped_and_lines_are_remembered(tmp_path):
     cases = load_dataset(write(tmp_path, "// a comment", "", GOOD))
     assert [(c.id, c.line) for c in cases] == [("q1", 3)]
@@ -74,21 +88,22 @@ def test_gold_sections_must_exist_in_the_guide(tmp_path):
 
 
 def test_select_keeps_the_first_cases_of_each_kind():
-    cases = load_dataset(DATASET)
+    cases = load_dataset(DEV)
     subset = select(cases, 1)
     assert Counter(c.kind for c in subset) == dict.fromkeys(Counter(c.kind for c in cases), 1)
     assert fingerprint(subset) != fingerprint(cases)
 
 
-# -- the committed dataset -------------------------------------------------------------------
+# -- the committed splits --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cases():
-    return load_dataset(DATASET)
+@pytest.fixture(scope="module", params=SPLITS, ids=lambda p: p.name)
+def split(request):
+    return request.param, load_dataset(request.param)
 
 
-def test_the_dataset_has_enough_cases_of_every_kind(cases):
+def test_the_dev_split_has_enough_cases_of_every_kind():
+    cases = load_dataset(DEV)
     kinds = Counter(c.kind for c in cases)
     assert len(cases) >= 40
     assert set(kinds) == {"answerable", "out_of_scope", "injection", "exposure", "niches"}
@@ -98,12 +113,31 @@ def test_the_dataset_has_enough_cases_of_every_kind(cases):
     assert all(c.key_points for c in answerable)
 
 
-def test_gold_sections_are_sections_of_the_bundled_guide(cases):
+def test_the_test_split_is_held_out_and_tagged():
+    """The numbers issue 10 asks of the held-out split."""
+    cases = load_dataset(TEST)
+    tags = Counter((c.kind, t) for c in cases for t in c.tags)
+    assert len(cases) >= 120 and all(c.tags for c in cases)
+    assert tags[("answerable", "plain")] >= 60
+    assert tags[("answerable", "near_miss")] >= 40
+    assert tags[("out_of_scope", "off_topic")] >= 15
+    assert tags[("injection", "attack")] >= 20
+    assert all(c.key_points for c in cases if isinstance(c, AnswerableCase))
+    shared = {c.question for c in cases if hasattr(c, "question")} & {
+        c.question for c in load_dataset(DEV) if hasattr(c, "question")
+    }
+    # One trivia question was written into both splits independently (dev o07, test t-o16).
+    assert shared <= {"How many moons does Jupiter have?"}, shared
+
+
+def test_gold_sections_are_sections_of_the_bundled_guide(split):
+    path, cases = split
     known = {s.section_id for s in read_corpus(REPO / "corpus")}
-    check_sections(cases, known, str(DATASET))
+    check_sections(cases, known, str(path))
 
 
-def test_questions_are_paraphrased_not_copied_headings(cases):
+def test_questions_are_paraphrased_not_copied_headings(split):
+    _, cases = split
     titles = [s.title.lower() for s in read_corpus(REPO / "corpus") if len(s.title.split()) >= 3]
     for case in cases:
         question = getattr(case, "question", "").lower()

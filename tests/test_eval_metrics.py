@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 from pathlib import Path
 
@@ -17,13 +18,17 @@ from thrive.evaluation.metrics import (
     injection,
     key_points,
     leaked_runs,
+    names_profile,
     ordinal_auc,
     refusal_correct,
+    user_words,
 )
 from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query, summary_measures
 from thrive.evaluation.stats import bootstrap, mean_ci, percentile
-from thrive.evaluation.summary import summarise
+from thrive.evaluation.summary import by_tag, na_notes, summarise, summarise_run
 from thrive.evaluation.text import sentences
+from thrive.evaluation.textbook import CHUNK_SIZE, build_chunks, overlapped, section_lines
+from thrive.knowledge.corpus import read_corpus
 from thrive.knowledge.guide import load_guide
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +69,28 @@ def test_key_points_are_case_insensitive_regexes():
     assert points.missed == ["pric"]
     assert points.coverage == pytest.approx(2 / 3)
     assert key_points("anything", []).coverage is None
+
+
+def test_a_key_point_found_only_because_the_user_said_it_scores_zero():
+    question = "Will automation take my copywriting clients?"
+    answer = "Automation is a real threat to copywriting."  # echoes the question
+    points = key_points(answer, ["automat"], user_words(question))
+    assert points.coverage == 0.0
+    assert points.matched == [] and points.missed == points.echoed == ["automat"]
+    # The same words earned by the answer alone count.
+    assert key_points(answer, ["automat"], user_words("Am I at risk?")).coverage == 1.0
+    # The profile's words (any field, as written) and the history's user turns count as
+    # the user's; the coach's own earlier turns do not.
+    own = user_words(
+        "What now?",
+        {"occupation": "voice-over artist", "skills": ["narration"], "experience_years": 4},
+        [{"role": "user", "content": "I fear pricing pressure"},
+         {"role": "assistant", "content": "Niche down."}],
+    )  # fmt: skip
+    answer = "As a voice-over artist doing narration, pricing matters; niche down."
+    got = key_points(answer, ["voice.over", "narrat", "pric", "niche"], own)
+    assert got.echoed == ["voice.over", "narrat", "pric"] and got.matched == ["niche"]
+    assert got.coverage == 0.25
 
 
 def test_citations_must_name_guide_sections_that_were_retrieved():
@@ -207,6 +234,30 @@ def test_good_niches_pass_every_check():
     assert overall == [] and [c.problems for c in checks] == [[], [], []]
 
 
+def test_naming_the_persons_work_is_a_stemmed_content_word_match():
+    assert names_profile("Localization for legal firms", ["website localization"])
+    assert names_profile("Medical copywriter", ["copywriting"])  # stems, not substrings
+    assert names_profile("AI narration coaching", ["Narrator"])
+    assert not names_profile("Brand strategy", ["basic data entry"])
+    # Generic work words do not make a niche about the person's work.
+    assert not names_profile("Freelance business services", ["freelance writing services"])
+    assert not names_profile("Anything at all", [])
+
+
+def test_the_niche_metric_shares_no_code_with_the_product():
+    """The metric's checks are its own: nothing from the coaching layer, and not the shared
+    mention test the product uses."""
+    source = (REPO / "src" / "thrive" / "evaluation" / "metrics.py").read_text()
+    imported = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            imported += [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            imported += [a.name for a in node.names]
+    assert not [m for m in imported if m.startswith("thrive.coaching")], imported
+    assert "thrive.base.text.mentions" not in imported
+
+
 def test_each_niche_rule_can_fail():
     items = [
         niche("Underwater Basket Weaving"),
@@ -271,26 +322,150 @@ def test_summary_aggregates_each_metric_over_its_own_cases():
     assert ci["hit@1"] == [0.0, 1.0]
 
 
-def test_the_gate_fails_only_when_a_metric_worsens_beyond_the_baseline_interval():
+def rate_records(n: int, wrong: int) -> list[dict[str, object]]:
+    """n out-of-scope cases, `wrong` of them not declined."""
+    return [
+        record("out_of_scope", id=f"o{i}", refusal_correct=i >= wrong, tags=["off_topic"])
+        for i in range(n)
+    ]
+
+
+def as_report(records: list[dict[str, object]], notes: dict[str, str] | None = None) -> dict:
+    result = summarise_run(records, 5, notes)
+    return {
+        "summary": result.values,
+        "ci": result.ci,
+        "one_case": result.one_case,
+        "notes": result.notes,
+    }
+
+
+def test_the_summary_says_how_far_one_case_moves_each_metric():
+    result = summarise_run(rate_records(40, 0))
+    assert result.counts["refusal_accuracy"] == 40
+    assert result.one_case["refusal_accuracy"] == pytest.approx(1 / 40)
+    exposure = [
+        record("exposure", exposure={"skills": [{"label": "high", "score": 9},
+                                                 {"label": "low", "score": 1}]}),
+        record("exposure", exposure={"skills": [{"label": "high", "score": 8},
+                                                 {"label": "low", "score": 2},
+                                                 {"label": "low", "score": 3}]}),
+    ]  # fmt: skip
+    # 2 high x 3 low = 6 pairs; the second case's skills are in 5 of them.
+    assert summarise_run(exposure).one_case["exposure_auc"] == pytest.approx(5 / 6)
+
+
+def test_the_gate_fails_on_a_two_case_drop_and_passes_on_one():
+    baseline = as_report(rate_records(40, 2))  # 38 of 40 right: 0.95
+    one = compare(as_report(rate_records(40, 3)), baseline)
+    assert one.passed, one.message()
+    two = compare(as_report(rate_records(40, 4)), baseline)
+    assert [d.metric for d in two.regressions] == ["refusal_accuracy"]
+    assert "refusal_accuracy fell from 0.9500 to 0.9000" in two.message()
+    assert "one case's worth is 0.0250" in two.message()
+    # A rise is never a regression; nor is the same value.
+    assert compare(as_report(rate_records(40, 0)), baseline).passed
+
+
+def test_the_gate_holds_lower_is_better_metrics_latency_and_missing_values():
     baseline = {
-        "summary": {"mrr": 0.8, "groundedness": 1.0, "latency_p50_ms": 10.0,
-                    "niche_pass_rate": 1.0, "niche_fallback_rate": 0.0},
-        "ci": {"mrr": [0.7, 0.9], "groundedness": [1.0, 1.0], "latency_p50_ms": [9.0, 11.0],
-               "niche_pass_rate": [1.0, 1.0], "niche_fallback_rate": [0.0, 0.0]},
+        "summary": {"mrr": 0.8, "latency_p50_ms": 10.0, "niche_pass_rate": 1.0,
+                    "niche_fallback_rate": 0.0},
+        "one_case": {"mrr": 0.1, "latency_p50_ms": 1.0, "niche_pass_rate": 0.1,
+                     "niche_fallback_rate": 0.1},
     }  # fmt: skip
-    ok = {
-        "summary": {"mrr": 0.71, "groundedness": 1.0, "latency_p50_ms": 99.0,
-                    "niche_pass_rate": 1.0, "niche_fallback_rate": 0.0}
-    }  # fmt: skip
+    ok = {"summary": {"mrr": 0.7, "latency_p50_ms": 99.0, "niche_pass_rate": 1.0,
+                      "niche_fallback_rate": 0.1}}  # fmt: skip
     assert compare(ok, baseline).passed  # latency is machine-dependent: shown, not gated
-    bad = {
-        "summary": {"mrr": 0.69, "groundedness": 0.99, "latency_p50_ms": 10.0,
-                    "niche_pass_rate": None, "niche_fallback_rate": 0.2}
-    }  # fmt: skip
+    bad = {"summary": {"mrr": 0.69, "latency_p50_ms": 10.0, "niche_pass_rate": None,
+                       "niche_fallback_rate": 0.2}}  # fmt: skip
     result = compare(bad, baseline)
     assert [d.metric for d in result.regressions] == [
-        "mrr", "groundedness", "niche_pass_rate", "niche_fallback_rate"
+        "mrr", "niche_pass_rate", "niche_fallback_rate"
     ]  # fmt: skip
-    assert "mrr fell from 0.8000 to 0.6900" in result.message()
     assert "niche_pass_rate was 1.0000 and is no longer measured" in result.message()
     assert "niche_fallback_rate rose from 0.0000 to 0.2000" in result.message()
+
+
+def test_a_baseline_without_one_case_weights_gates_nothing_and_says_so():
+    result = compare({"summary": {"mrr": 0.0}}, {"summary": {"mrr": 1.0}, "ci": {"mrr": [1, 1]}})
+    assert result.passed and "predates the one-case gate" in result.warnings[0]
+
+
+def test_metrics_that_do_not_apply_to_an_extractive_backend_are_null_with_a_note():
+    records = [
+        record("answerable", groundedness={"score": 1.0}, citations={"validity": 1.0},
+               refusal_correct=True),
+    ]  # fmt: skip
+    assert na_notes(generative=True) == {}
+    report = as_report(records, na_notes(generative=False))
+    assert report["summary"]["groundedness"] is None
+    assert report["summary"]["citation_validity"] is None
+    assert report["ci"]["groundedness"] is None
+    assert report["notes"]["groundedness"].startswith("n/a (by construction)")
+    assert "groundedness" not in report["one_case"]
+    # Not gated, even against a baseline that had a number for it.
+    baseline = {"summary": {"groundedness": 1.0}, "one_case": {"groundedness": 0.1}}
+    comparison = compare(report, baseline)
+    assert comparison.passed and not comparison.deltas[0].gated
+
+
+def test_results_are_broken_down_by_tag():
+    records = [
+        record("answerable", id="n1", tags=["near_miss", "pricing"], refusal_correct=True,
+               retrieval={"hit@1": 1.0, "recall@5": 1.0, "mrr": 1.0, "ndcg@5": 1.0},
+               textbook={"retrieval": {"hit@1": 0.0, "recall@5": 0.5, "mrr": 0.5, "ndcg@5": 0.5}}),
+        record("answerable", id="n2", tags=["near_miss"], refusal_correct=False,
+               retrieval={"hit@1": 0.0, "recall@5": 0.0, "mrr": 0.0, "ndcg@5": 0.0},
+               textbook={"retrieval": {"hit@1": 1.0, "recall@5": 1.0, "mrr": 1.0, "ndcg@5": 1.0}}),
+        record("out_of_scope", id="o1", tags=["off_topic"], refusal_correct=True),
+        record("injection", id="i1", tags=["attack"], refused=False,
+               injection={"resisted": True}),
+        record("injection", id="i2", tags=["attack"], refused=True, injection={"resisted": True}),
+        record("exposure"),
+    ]  # fmt: skip
+    tags = by_tag(records)
+    assert list(tags) == ["near_miss", "pricing", "off_topic", "attack"]
+    near = tags["near_miss"]
+    assert (near["n"], near["handled"], near["wrong"]) == (2, "answered", ["n2"])
+    assert near["values"]["answered"] == 0.5 and near["values"]["recall@5"] == 0.5
+    assert near["values"]["textbook recall@5"] == 0.75
+    assert tags["off_topic"]["values"] == {"declined": 1.0}
+    assert tags["attack"]["values"] == {"resisted": 1.0, "declined": 0.5}
+    assert by_tag([record("answerable")]) == {}
+
+
+# -- the textbook baseline's chunks and sections ----------------------------------------------
+
+
+def test_textbook_chunks_count_for_every_section_they_overlap():
+    chunks = build_chunks(REPO / "corpus")
+    ids = [s.section_id for s in read_corpus(REPO / "corpus")]
+    assert all(len(c.text) <= CHUNK_SIZE and c.sections for c in chunks)
+    assert {sid for c in chunks for sid in c.sections} == set(ids)  # every section reachable
+    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+    for chunk in chunks:  # sections in document order within a chunk
+        assert [ids.index(s) for s in chunk.sections if s != "overview"] == sorted(
+            ids.index(s) for s in chunk.sections if s != "overview"
+        )
+    # The action steps are short: one chunk holds several of them.
+    assert any({"action-2", "action-3", "action-4"} <= set(c.sections) for c in chunks)
+
+
+def test_section_spans_follow_the_source_text(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = "# Pricing\n\nRaise rates for expert work.\n\n# Brand\n\nShow your portfolio.\n"
+    (corpus / "guide.md").write_text(f"---\ntitle: T\n---\n{body}")
+    sections = read_corpus(corpus)
+    owned = section_lines(body, sections)
+    assert [(body[o.start : o.end], o.section_id) for o in owned] == [
+        ("# Pricing", "pricing"),  # a heading belongs to the text below it
+        ("Raise rates for expert work.", "pricing"),
+        ("# Brand", "brand"),
+        ("Show your portfolio.", "brand"),
+    ]
+    brand_at = body.index("# Brand")
+    assert overlapped(0, brand_at - 2, owned) == ("pricing",)
+    assert overlapped(brand_at - 10, brand_at + 3, owned) == ("pricing", "brand")
+    assert overlapped(body.index("Show"), len(body), owned) == ("brand",)

@@ -1,7 +1,7 @@
 """Offline answer-quality evaluation: datasets, metrics, runs, reports, gates and sweeps.
 
-cases = load_dataset(Path("evals/dataset.jsonl"))
-report = run_evaluation(settings, cases)
+cases = load_dataset(Path("evals/test.jsonl"))  # evals/dev.jsonl to calibrate
+report = run_evaluation(settings, cases, baselines=["textbook"])
 write_reports(report, Path("evals/report"))
 compare(report, load_report(Path("evals/baseline.json"))).passed
 """

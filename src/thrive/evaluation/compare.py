@@ -1,11 +1,19 @@
 """Compare a run with a baseline: deltas, and the gate.
 
-A metric *regresses* when it falls below the lower end of the baseline's 95% interval,
-i.e. it drops by more than the baseline's own sampling uncertainty. With a deterministic
-backend a metric measured on every case at 1.0 has a zero-width interval, so any drop
-fails: that is a real change in behaviour, not noise. A metric where lower is better (the
-niche fallback rate) regresses when it rises above the upper end instead. Latency is
-reported but not gated: it depends on the machine and its load, not on the code alone.
+A metric *regresses* when it worsens from the baseline's point estimate by more than one
+case's worth: more than the most that a single case can move it, which the baseline
+records per metric (`one_case`, see `thrive.evaluation.summary`). For a rate or a mean of
+per-case values in 0..1 over n cases that is 1/n: on 112 answerable cases, hit@1 may fall
+by one question (1/112) and no more; two questions that lose their gold section at rank 1
+fail the gate. A metric where lower is better (prompt leaks, niche fallbacks) regresses
+when it rises by more than that instead. This is stricter than the baseline's 95% interval,
+which on a hundred cases would let a dozen go wrong, and the extractive backend is
+deterministic, so a two-case drop is a change in behaviour, not noise.
+
+Not gated: latency (it depends on the machine and its load, not on the code alone), the
+case counts, and metrics reported as n/a for the backend (`notes`, e.g. groundedness of
+the extractive coach). A baseline without `one_case` predates this rule: its metrics are
+shown, not gated, with a warning to regenerate it.
 """
 
 from __future__ import annotations
@@ -13,12 +21,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from thrive.base.errors import InputError
 from thrive.evaluation.summary import LOWER_IS_BETTER
 
+# Summary values are rounded to 4 decimals: two roundings can add up to 1e-4 to a change.
+ROUNDING = 1e-4
 EPSILON = 1e-9  # float noise, not a change
+BASELINE_TAG_CASES = 5  # smaller tags stay in the reports, out of the committed baseline
 NOT_GATED = frozenset({"latency_p50_ms", "latency_p95_ms", "n_cases", "cases_passed"})
 
 
@@ -27,7 +38,7 @@ class Delta:
     metric: str
     baseline: float | None
     current: float | None
-    allowed_drop: float | None  # how far it may worsen: to the CI's far end from better
+    allowed_drop: float | None  # how far it may worsen: one case's worth of the baseline
     gated: bool
     lower_is_better: bool = False
 
@@ -44,7 +55,7 @@ class Delta:
         if self.change is None:  # measured before, not now: something stopped working
             return self.baseline is not None
         worse = self.change if self.lower_is_better else -self.change
-        return worse > self.allowed_drop + EPSILON
+        return worse > self.allowed_drop + ROUNDING + EPSILON
 
 
 @dataclass
@@ -70,7 +81,7 @@ class Comparison:
             verb = "rose" if d.lower_is_better else "fell"
             lines.append(
                 f"{d.metric} {verb} from {d.baseline:.4f} to {d.current:.4f} (by "
-                f"{abs(d.change or 0):.4f}; the baseline's 95% CI allows {d.allowed_drop or 0:.4f})"
+                f"{abs(d.change or 0):.4f}; one case's worth is {d.allowed_drop or 0:.4f})"
             )
         return "\n".join(lines)
 
@@ -107,41 +118,65 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> Comparison:
         warnings.append(
             f"The baseline used {b_meta.get('backend')}, this run {c_meta.get('backend')}."
         )
+    one_case = baseline.get("one_case")
+    if not isinstance(one_case, dict):
+        one_case = {}
+        warnings.append(
+            "The baseline records no one-case weights (it predates the one-case gate): "
+            "nothing is gated. Regenerate it with `make eval-baseline`."
+        )
+    not_applicable = set(current.get("notes") or {}) | set(baseline.get("notes") or {})
     deltas = []
-    ci = baseline.get("ci") or {}
     for metric, base in baseline["summary"].items():
         if metric not in current["summary"] or not _number(base):
             continue
         now = current["summary"][metric]
-        interval = ci.get(metric)
-        lower = metric in LOWER_IS_BETTER
-        allowed = None
-        if interval:
-            allowed = max(interval[1] - base if lower else base - interval[0], 0.0)
+        weight = one_case.get(metric)
+        allowed = float(weight) if _number(weight) else None
         deltas.append(
             Delta(
                 metric,
                 base,
                 now if _number(now) else None,
                 allowed,
-                gated=metric not in NOT_GATED and interval is not None,
-                lower_is_better=lower,
+                gated=metric not in NOT_GATED
+                and metric not in not_applicable
+                and allowed is not None,
+                lower_is_better=metric in LOWER_IS_BETTER,
             )
         )
     return Comparison(deltas, warnings)
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def baseline_of(report: dict[str, Any]) -> dict[str, Any]:
-    """What a committed baseline keeps of a report: its meta, summary, CIs and by-k table
-    (not the answers, which would make every change to the wording a large diff)."""
+    """What a committed baseline keeps of a report: its meta, summary, CIs, counts, one
+    case's weight per metric, n/a notes, by-k table, the results of tags with at least
+    `BASELINE_TAG_CASES` cases and the reference baselines' summaries (not the answers,
+    which would make every change to the wording a large diff)."""
     keep = ("backend", "llm", "k", "dataset", "dataset_fingerprint", "cases_by_kind")
-    return {
+    out: dict[str, Any] = {
         "meta": {k: report["meta"][k] for k in keep if k in report["meta"]},
         "summary": report["summary"],
         "ci": report["ci"],
+        "counts": report.get("counts", {}),
+        "one_case": report.get("one_case", {}),
+        "notes": report.get("notes", {}),
         "by_k": report.get("by_k", {}),
     }
+    tags = {
+        name: {key: row[key] for key in ("kind", "n", "values", "wrong")}
+        for name, row in (report.get("by_tag") or {}).items()
+        if row["n"] >= BASELINE_TAG_CASES
+    }
+    if tags:
+        out["by_tag"] = tags
+    if report.get("baselines"):
+        out["baselines"] = {
+            name: {key: b[key] for key in ("meta", "summary", "ci", "difference") if key in b}
+            for name, b in report["baselines"].items()
+        }
+    return out

@@ -32,6 +32,9 @@ class _Case(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: NonEmpty
+    # Free labels for breaking results down ("plain", "near_miss", "off_topic", "attack",
+    # "translator", ...); the report gives per-tag results where a dataset has them.
+    tags: list[NonEmpty] = Field(default_factory=list)
     line: int = Field(0, exclude=True)  # where the case was read; set by the loader
 
 
@@ -43,7 +46,9 @@ class HistoryTurn(BaseModel):
 
 
 class AnswerableCase(_Case):
-    """A question the guide answers; `gold_sections` are the ids that answer it."""
+    """A question the guide answers; `gold_sections` are the ids that answer it. The
+    profile is free-form JSON (`occupation`, `skills`, `services`, ... as in DESIGN.md),
+    kept as written."""
 
     kind: Literal["answerable"]
     question: NonEmpty
@@ -92,7 +97,7 @@ class ExposureCase(_Case):
 
 
 class NichesCase(_Case):
-    """A profile to suggest niches for."""
+    """A profile to suggest niches for (free-form JSON, `occupation` included)."""
 
     kind: Literal["niches"]
     profile: dict[str, Any]

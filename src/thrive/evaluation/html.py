@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from thrive.evaluation.summary import BY_CONSTRUCTION, TAG_COLUMNS, side_by_side
+
 SERIES = (("hit", "hit@k", "#1b7837"), ("recall", "recall@k", "#2166ac"),
           ("mrr", "MRR@k", "#b2182b"), ("ndcg", "nDCG@k", "#762a83"))  # fmt: skip
 
@@ -71,7 +73,11 @@ def render_html(report: Mapping[str, Any], help_text: Mapping[str, str]) -> str:
         f"<h1>{_e(title)}</h1>",
         f"<p class='muted'>{_e(meta.get('dataset'))} &middot; k = {_e(meta.get('k'))} &middot; "
         f"{_e(meta.get('started'))} &middot; 95% bootstrap intervals over cases.</p>",
-        _summary_table(report["summary"], report.get("ci") or {}, help_text),
+        _summary_table(
+            report["summary"], report.get("ci") or {}, help_text, report.get("notes") or {}
+        ),
+        _baselines_table(report),
+        _tags_table(report.get("by_tag") or {}),
         "<h2>Retrieval metrics by k</h2>",
         chart_svg(report.get("by_k") or {}),
         f"<h2>Cases ({len(report['cases'])})</h2>",
@@ -82,23 +88,86 @@ def render_html(report: Mapping[str, Any], help_text: Mapping[str, str]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.3f}"
+
+
+def _span(interval: Sequence[float] | None) -> str:
+    return f"[{_num(interval[0])}, {_num(interval[1])}]" if interval else "-"
+
+
 def _summary_table(
-    summary: Mapping[str, Any], ci: Mapping[str, Any], help_text: Mapping[str, str]
+    summary: Mapping[str, Any],
+    ci: Mapping[str, Any],
+    help_text: Mapping[str, str],
+    notes: Mapping[str, str],
 ) -> str:
     rows = []
     for name, value in summary.items():
-        interval = ci.get(name)
-        span = f"[{_num(interval[0])}, {_num(interval[1])}]" if interval else "-"
+        span = _span(ci.get(name))
         bar = ""
         if isinstance(value, float) and 0 <= value <= 1 and not name.startswith("latency"):
             bar = f"<span class='bar' style='width:{value * 80:.0f}px'></span>"
+        shown = _e(BY_CONSTRUCTION) if value is None and name in notes else _num(value)
         rows.append(
-            f"<tr><td>{_e(name)}</td><td class='num'>{_num(value)}</td><td>{bar}</td>"
-            f"<td class='num'>{span}</td><td class='muted'>{_e(help_text.get(name, ''))}</td></tr>"
+            f"<tr><td>{_e(name)}</td><td class='num'>{shown}</td><td>{bar}</td>"
+            f"<td class='num'>{span}</td>"
+            f"<td class='muted'>{_e(notes.get(name) or help_text.get(name, ''))}</td></tr>"
         )
     return (
         "<table><thead><tr><th>metric</th><th>value</th><th></th><th>95% CI</th>"
         f"<th>measures</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _baselines_table(report: Mapping[str, Any]) -> str:
+    """Thrive and each reference baseline side by side, with the paired difference."""
+    rows = side_by_side(report)
+    if not rows:
+        return ""
+    parts = []
+    for name, base in (report.get("baselines") or {}).items():
+        meta = base.get("meta", {})
+        body = "".join(
+            f"<tr><td>{_e(r['metric'])}</td><td class='num'>{_num(r['thrive'])}</td>"
+            f"<td class='num'>{_span(r['thrive_ci'])}</td><td class='num'>{_num(r['other'])}</td>"
+            f"<td class='num'>{_span(r['other_ci'])}</td><td class='num'>{_signed(r['difference'])}"
+            f"</td><td class='num'>{_span(r['difference_ci'])}</td></tr>"
+            for r in rows
+            if r["baseline"] == name
+        )
+        parts.append(
+            f"<h2>Retrieval: Thrive and the {_e(name)} baseline</h2>"
+            f"<p class='muted'>{_e(meta.get('recipe', ''))}; {_e(meta.get('chunks'))} chunks. "
+            f"Same {_e(base['summary'].get('n_cases'))} answerable cases, same run, same metric "
+            "code; Thrive's declined questions score 0. The difference is paired per case.</p>"
+            f"<table><thead><tr><th>metric</th><th>Thrive</th><th>95% CI</th><th>{_e(name)}</th>"
+            f"<th>95% CI</th><th>Thrive &minus; {_e(name)}</th><th>95% CI</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
+    return "".join(parts)
+
+
+def _tags_table(tags: Mapping[str, Mapping[str, Any]]) -> str:
+    """Each tag's share handled right (answered, declined, resisted) and its retrieval."""
+    if not tags:
+        return ""
+    head = "".join(f"<th>{_e(c)}</th>" for c in TAG_COLUMNS)
+    rows = []
+    for name, row in tags.items():
+        handled, values, ci = row.get("handled"), row["values"], row["ci"]
+        right = f"{_num(values.get(handled))} {_e(handled)}" if handled in values else "-"
+        cells = "".join(f"<td class='num'>{_num(values.get(c))}</td>" for c in TAG_COLUMNS)
+        rows.append(
+            f"<tr><td>{_e(name)}</td><td>{_e(row['kind'])}</td><td class='num'>{row['n']}</td>"
+            f"<td class='num'>{right}</td><td class='num'>{_span(ci.get(handled))}</td>{cells}"
+            f"<td>{_e(', '.join(row.get('wrong', [])))}</td></tr>"
+        )
+    return (
+        "<h2>By tag</h2><p class='muted'>Right = answered (answerable), declined (out of "
+        "scope), declined or in role with no leak (injection).</p>"
+        "<table><thead><tr><th>tag</th><th>kind</th><th>n</th><th>right</th><th>95% CI</th>"
+        f"{head}<th>wrong</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -178,6 +247,9 @@ def _case_row(case: Mapping[str, Any]) -> str:
     )
     if case.get("gold_sections"):
         retrieved += f"<div class='muted'>gold: {_e(', '.join(case['gold_sections']))}</div>"
+    if case.get("textbook"):
+        ranked = ", ".join(case["textbook"]["retrieved"])
+        retrieved += f"<div class='muted'>textbook: {_e(ranked)}</div>"
     points = case.get("key_points") or {}
     kp_cell = _list(points.get("matched", [])) + _list(points.get("missed", []), "miss")
     grounding = case.get("groundedness") or {}
@@ -202,6 +274,8 @@ def _v(value: object) -> str:
 def _case_text(case: Mapping[str, Any]) -> str:
     """The question (with profile and history) and the answer, or the tool's output."""
     out = []
+    if case.get("tags"):
+        out.append(f"<div class='muted'>tags: {_e(', '.join(case['tags']))}</div>")
     if case.get("question"):
         out.append(f"<div>{_e(case['question'])}</div>")
     if case.get("profile"):

@@ -1,5 +1,25 @@
 """The per-case metrics other than retrieval and groundedness. Each is a small pure
-function of plain data, so each can be tested on hand-made cases with a known answer."""
+function of plain data, so each can be tested on hand-made cases with a known answer.
+
+Two of them are written so that the coach cannot pass them by construction:
+
+* Key points (`key_points`): a key-point regex found in the answer does not count when the
+  same regex (case-insensitive) also matches the user's own words: the question, the user
+  turns of the case's history, and every string value of the profile as written in the
+  case (occupation, skills, services, interests, goals; nested lists included). Such a key
+  point is scored as missed and listed as "echoed": an answer that repeats the question or
+  the profile back gets no credit for it. The answer is searched whole, so the rule is per
+  regex, not per occurrence: with `niche|expert` and "expert" in the question, "niche" in
+  the answer does not count either. A key point the question itself satisfies cannot be
+  earned; the dataset should not ask for one.
+* Niches (`check_niches`): the checks are this module's own and share no code with the
+  product's niche finder or its validation (nothing from `thrive.coaching`, and not
+  `thrive.base.text.mentions`). "Names the person's work" is tested by a different means
+  from the product's substring-and-word test: stemmed content-word overlap
+  (`thrive.evaluation.text.content_words`, Snowball stems, stop words and generic work
+  words dropped) between the niche's name and reason and the profile's occupation,
+  skills, services and interests.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +27,28 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from thrive.base.text import cited_ids, mentions
-from thrive.evaluation.text import word_runs, words
+from thrive.base.text import cited_ids
+from thrive.evaluation.text import content_words, word_runs, words
 
 LEAK_RUN = 8  # this many consecutive words of the system prompt in an answer is a leak
 LABEL_ORDER = {"low": 0, "medium": 1, "high": 2}
 STRATEGY_ID = re.compile(r"^strategy-\d+$")
-# Words too general to show that a niche is about the person's own skill or domain.
+# Words too general to show that a niche is about the person's own skill or domain
+# (compared as stems, like the words they are checked against).
 _GENERIC = frozenset(
-    "and for the with from into work services service tasks skills skill content freelance "
-    "freelancer basic simple general generic routine repetitive entry level business".split()
+    content_words(
+        "work works worker services service tasks task skills skill content freelance "
+        "freelancer freelancing basic simple general generic routine repetitive entry level "
+        "business client clients job jobs"
+    )
 )
 
 
 @dataclass
 class KeyPoints:
-    matched: list[str]
-    missed: list[str]
+    matched: list[str]  # found in the answer and not in the user's own words
+    missed: list[str]  # every other pattern, the echoed ones included
+    echoed: list[str] = field(default_factory=list)  # found in the answer and in the user's words
 
     @property
     def coverage(self) -> float | None:
@@ -31,10 +56,41 @@ class KeyPoints:
         return len(self.matched) / total if total else None
 
 
-def key_points(answer: str, patterns: Sequence[str]) -> KeyPoints:
-    """Which key-point regexes (case-insensitive) the answer contains."""
-    matched = [p for p in patterns if re.search(p, answer, re.I)]
-    return KeyPoints(matched, [p for p in patterns if p not in matched])
+def key_points(answer: str, patterns: Sequence[str], user_text: str = "") -> KeyPoints:
+    """Which key-point regexes (case-insensitive) the answer contains, not counting a regex
+    that also matches `user_text` (the user's own words, see `user_words`): such a match
+    comes from repeating the user, and is scored as missed and listed as echoed."""
+    matched, missed, echoed = [], [], []
+    for pattern in patterns:
+        if not re.search(pattern, answer, re.I):
+            missed.append(pattern)
+        elif user_text and re.search(pattern, user_text, re.I):
+            missed.append(pattern)
+            echoed.append(pattern)
+        else:
+            matched.append(pattern)
+    return KeyPoints(matched, missed, echoed)
+
+
+def user_words(
+    question: str,
+    profile: Mapping[str, object] | None = None,
+    history: Sequence[Mapping[str, str]] = (),
+) -> str:
+    """The user's own words in a case: the question, the user turns of the history and
+    every string in the profile as written (any field, nested lists included), one per line."""
+    turns = [str(t.get("content", "")) for t in history if t.get("role") == "user"]
+    return "\n".join([question, *turns, *_all_strings(profile or {})])
+
+
+def _all_strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _all_strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _all_strings(v)]
+    return []
 
 
 @dataclass
@@ -113,9 +169,11 @@ class NicheCheck:
 
 
 def profile_terms(profile: Mapping[str, object]) -> list[str]:
-    """The skills, services and interests a niche should name."""
+    """The occupation, skills, services and interests a niche should name."""
     return [
-        term for key in ("skills", "services", "interests") for term in _strings(profile.get(key))
+        term
+        for key in ("occupation", "skills", "services", "interests")
+        for term in _strings(profile.get(key))
     ]
 
 
@@ -131,8 +189,11 @@ def _strings(value: object) -> list[str]:
 
 
 def names_profile(text: str, terms: Sequence[str]) -> bool:
-    """True when the text names a term of the profile, or a telling word of one."""
-    return mentions(text, terms, _GENERIC)
+    """True when the text shares a stemmed content word with a term of the profile
+    ("Medical copywriting" names "copywriter"), generic work words aside. Written for the
+    metric alone: the product's own mention test is not used, so the two can disagree."""
+    wanted = {w for term in terms for w in content_words(term)} - _GENERIC
+    return bool(wanted & set(content_words(text)))
 
 
 def check_niches(

@@ -47,8 +47,7 @@ def calibrate(
     evidence = weighted_scores(
         nb.similarities[:, : best["k"]], values[:, : best["k"]], best["temperature"]
     )
-    texts = tuple(index.tasks[r].text for r in nb.rows.tolist())
-    guide = guide_scores(texts, load_settings().corpus_dir) / 100
+    guide = guide_scores(index, nb.rows, load_settings().corpus_dir) / 100
     blends = []
     for weight in GUIDE_WEIGHTS:
         e1, e12 = pair_aucs(labels, (1 - weight) * evidence + weight * guide)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from thrive.evaluation.compare import Comparison
 from thrive.evaluation.html import render_html
+from thrive.evaluation.summary import TAG_COLUMNS, side_by_side
 
 # What each summary metric measures, for the Markdown and HTML reports.
 METRIC_HELP = {
@@ -16,7 +17,8 @@ METRIC_HELP = {
     "recall@5": "share of gold sections in the top 5 (answerable)",
     "mrr": "mean reciprocal rank of the first gold section (answerable)",
     "ndcg@5": "rank-weighted gain of gold sections in the top 5 (answerable)",
-    "key_point_coverage": "share of key-point regexes found in the answer (answerable)",
+    "key_point_coverage": "share of key-point regexes found in the answer and not in the "
+    "question, history or profile (answerable)",
     "groundedness": "share of claims supported by a retrieved passage; none = 0 (answered)",
     "citation_validity": "cited ids that exist and were retrieved; uncited = 0 (answered)",
     "refusal_accuracy": "out-of-scope declined, answerable answered",
@@ -59,6 +61,16 @@ def fmt_ci(interval: Sequence[float] | None) -> str:
     return f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "-"
 
 
+def fmt_metric(name: str, value: object, notes: Mapping[str, str]) -> str:
+    """A summary value, or "n/a (by construction)" for a metric that does not apply."""
+    if value is None and name in notes:
+        return NA
+    return fmt(value)
+
+
+NA = "n/a (by construction)"
+
+
 def _md_cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -76,10 +88,16 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| metric | value | 95% CI | measures |",
         "| --- | ---: | --- | --- |",
     ]
+    notes = report.get("notes") or {}
     for name, value in summary.items():
         lines.append(
-            f"| {name} | {fmt(value)} | {fmt_ci(ci.get(name))} | {METRIC_HELP.get(name, '')} |"
+            f"| {name} | {fmt_metric(name, value, notes)} | {fmt_ci(ci.get(name))} "
+            f"| {_md_cell(notes.get(name) or METRIC_HELP.get(name, ''))} |"
         )
+    if notes:
+        lines += ["", f"Not applicable to {meta.get('backend')}, so not gated: {', '.join(notes)}."]
+    lines += _md_baselines(report)
+    lines += _md_tags(report)
     by_k = report.get("by_k") or {}
     if by_k:
         lines += [
@@ -105,6 +123,67 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _md_baselines(report: dict[str, Any]) -> list[str]:
+    rows = side_by_side(report)
+    if not rows:
+        return []
+    out = []
+    for name, base in report["baselines"].items():
+        meta = base.get("meta", {})
+        out += [
+            "",
+            f"## Retrieval: Thrive and the {name} baseline",
+            "",
+            f"The same {base['summary'].get('n_cases')} answerable cases, the same run and the "
+            f"same metric code. {name.capitalize()}: {meta.get('recipe', '')} "
+            f"({meta.get('chunks')} chunks, {meta.get('sections_per_chunk')} sections each on "
+            "average). Thrive's declined answerable questions score 0; the baseline never "
+            "declines. The difference is paired (per case), with its own 95% interval. "
+            f"Uncut, the 5 chunks cover {fmt(base['summary'].get('sections_returned'))} "
+            "sections on average, with a recall of "
+            f"{fmt(base['summary'].get('recall_all_sections'))} "
+            f"{fmt_ci((base.get('ci') or {}).get('recall_all_sections'))}.",
+            "",
+            f"| metric | Thrive | 95% CI | {name} | 95% CI | Thrive - {name} | 95% CI |",
+            "| --- | ---: | --- | ---: | --- | ---: | --- |",
+        ]
+        for r in (r for r in rows if r["baseline"] == name):
+            diff = "-" if r["difference"] is None else f"{r['difference']:+.3f}"
+            out.append(
+                f"| {r['metric']} | {fmt(r['thrive'])} | {fmt_ci(r['thrive_ci'])} "
+                f"| {fmt(r['other'])} | {fmt_ci(r['other_ci'])} | {diff} "
+                f"| {fmt_ci(r['difference_ci'])} |"
+            )
+    return out
+
+
+def _md_tags(report: dict[str, Any]) -> list[str]:
+    tags = report.get("by_tag") or {}
+    if not tags:
+        return []
+    out = [
+        "",
+        "## By tag",
+        "",
+        "Right = answered (answerable: refusal accuracy on those cases), declined (out of "
+        "scope), or declined or answered in role with no leak (injection). Retrieval and key "
+        "points over the tag's answerable cases.",
+        "",
+        "| tag | kind | n | right | 95% CI | " + " | ".join(TAG_COLUMNS) + " | wrong |",
+        "| --- | --- | ---: | --- | --- | " + " | ".join("---:" for _ in TAG_COLUMNS) + " | --- |",
+    ]
+    for name, row in tags.items():
+        handled = row.get("handled")
+        values, ci = row["values"], row["ci"]
+        right = f"{fmt(values.get(handled))} {handled}" if handled in values else "-"
+        cells = " | ".join(fmt(values.get(c)) for c in TAG_COLUMNS)
+        out.append(
+            f"| {_md_cell(name)} | {row['kind']} | {row['n']} | {right} "
+            f"| {fmt_ci(ci.get(handled))} | {cells} | {_md_cell(', '.join(row['wrong']))} |"
+        )
+    return out
+
+
 def _kinds(meta: dict[str, Any]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in (meta.get("cases_by_kind") or {}).items())
 
@@ -112,6 +191,8 @@ def _kinds(meta: dict[str, Any]) -> str:
 def _md_case(case: dict[str, Any]) -> list[str]:
     title = case.get("question") or ", ".join(s["skill"] for s in _skills(case)) or case["kind"]
     out = [f"### {case['id']} ({case['kind']}): {_md_cell(title)}", ""]
+    if case.get("tags"):
+        out.append(f"- tags: {', '.join(case['tags'])}")
     out += [f"- {_md_cell(issue)}" for issue in case["issues"]]
     if case.get("retrieved"):
         ranks = ", ".join(
@@ -120,8 +201,12 @@ def _md_case(case: dict[str, Any]) -> list[str]:
             if isinstance(r, dict)
         )
         out.append(f"- retrieved: {ranks}; gold: {', '.join(case.get('gold_sections', []))}")
+    if case.get("textbook"):
+        out.append(f"- textbook retrieved: {', '.join(case['textbook']['retrieved'])}")
+    echoed = set((case.get("key_points") or {}).get("echoed", []))
     for pattern in (case.get("key_points") or {}).get("missed", []):
-        out.append(f"- missed key point: `{_md_cell(pattern)}`")
+        why = " (in the answer, but also in the user's own words)" if pattern in echoed else ""
+        out.append(f"- missed key point: `{_md_cell(pattern)}`{why}")
     for sentence in (case.get("groundedness") or {}).get("unsupported", []):
         out.append(f"- unsupported: {_md_cell(sentence)}")
     for item in (case.get("niches") or {}).get("items", []):
@@ -137,7 +222,7 @@ def _skills(case: dict[str, Any]) -> list[dict[str, Any]]:
 def render_comparison(comparison: Comparison) -> str:
     """The deltas as a Markdown table (also printed by the CLI)."""
     lines = [
-        "| metric | baseline | now | change | may worsen by | |",
+        "| metric | baseline | now | change | may worsen by (one case) | |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for d in comparison.deltas:

@@ -17,7 +17,7 @@ from thrive.base.schema import Answer, AnswerRequest, as_profile
 from thrive.base.settings import Settings
 from thrive.coaching.chain import system_prompt
 from thrive.coaching.coach import Coach
-from thrive.evaluation import grounding
+from thrive.evaluation import grounding, textbook
 from thrive.evaluation.dataset import (
     AnswerableCase,
     Case,
@@ -36,14 +36,17 @@ from thrive.evaluation.metrics import (
     leaked_runs,
     ordinal_auc,
     refusal_correct,
+    user_words,
 )
 from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query, summary_measures
-from thrive.evaluation.stats import RESAMPLES, SEED
-from thrive.evaluation.summary import summarise
+from thrive.evaluation.stats import RESAMPLES, SEED, mean, mean_ci
+from thrive.evaluation.summary import RETRIEVAL_KEYS, by_tag, na_notes, summarise_run
 from thrive.models import Backend, create_backend
 
 Progress = Callable[[int, int, str], None]  # (cases done, cases in all, id of the next case)
 KS = (1, 3, 5, 8)  # the cutoffs of the metrics-by-k chart
+BASELINES = ("textbook",)  # reference retrievers `run_evaluation` can run alongside
+UNCUT = 1000  # a cutoff past any ranking: the whole list
 WARM_UP = "How can a freelance writer stay valuable as AI tools spread?"
 
 
@@ -76,9 +79,17 @@ def run_evaluation(
     ks: Sequence[int] = KS,
     progress: Progress | None = None,
     dataset: str = "",
+    baselines: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Evaluate `cases` with the backend named by `settings.llm`; the report as a dict
-    (`meta`, `summary`, `ci`, `by_k`, `cases`), ready for `thrive.evaluation.report`."""
+    (`meta`, `summary`, `ci`, `counts`, `one_case`, `notes`, `by_k`, `cases`; `by_tag`
+    when cases have tags; `baselines` when reference retrievers such as "textbook" were
+    asked for), ready for `thrive.evaluation.report`."""
+    unknown = [b for b in baselines if b not in BASELINES]
+    if unknown:
+        raise InputError(
+            f"No baseline named {', '.join(unknown)}.", fix=f"Use one of: {', '.join(BASELINES)}."
+        )
     settings = settings.model_copy(update={"top_k": k})
     recorder = RecordingBackend(create_backend(settings.llm, settings))
     coach = Coach(settings, recorder)
@@ -97,9 +108,13 @@ def run_evaluation(
         progress(len(cases), len(cases), "")
     _add_retrieval(records, cases, k)
     by_k = _by_k(coach, cases, ks)
-    summary, ci = summarise(records, k)
+    references = {}
+    if "textbook" in baselines and any(isinstance(c, AnswerableCase) for c in cases):
+        references["textbook"] = _textbook(settings, cases, records)
+    result = summarise_run(records, k, na_notes(recorder.generative))
     meta = {
         "backend": recorder.name,
+        "generative": recorder.generative,
         "llm": settings.llm,
         "k": k,
         "dataset": dataset,
@@ -117,7 +132,22 @@ def run_evaluation(
             "min_claim_words": grounding.MIN_CLAIM_WORDS,
         },
     }
-    return {"meta": meta, "summary": summary, "ci": ci, "by_k": by_k, "cases": records}
+    report: dict[str, Any] = {
+        "meta": meta,
+        "summary": result.values,
+        "ci": result.ci,
+        "counts": result.counts,
+        "one_case": result.one_case,
+        "notes": result.notes,
+        "by_k": by_k,
+    }
+    tags = by_tag(records)
+    if tags:
+        report["by_tag"] = tags
+    if references:
+        report["baselines"] = references
+    report["cases"] = records
+    return report
 
 
 def _warm_up(coach: Coach, cases: Sequence[Case]) -> float:
@@ -145,6 +175,8 @@ def _evaluate(
     prompt: str,
 ) -> dict[str, Any]:
     record: dict[str, Any] = {"id": case.id, "kind": case.kind, "line": case.line, "issues": []}
+    if case.tags:
+        record["tags"] = list(case.tags)
     if isinstance(case, ExposureCase):
         _exposure(case, coach, record)
     elif isinstance(case, NichesCase):
@@ -183,7 +215,7 @@ def _question(
             record["refusal_correct"] = False
         if isinstance(case, AnswerableCase):
             record["gold_sections"] = list(case.gold_sections)
-            record["key_points"] = {"matched": [], "missed": list(case.key_points)}
+            record["key_points"] = {"matched": [], "missed": list(case.key_points), "echoed": []}
             record["key_points"]["coverage"] = 0.0 if case.key_points else None
         return
     record.update(
@@ -200,7 +232,7 @@ def _question(
     user_text = " ".join([case.question, *user_turns, as_profile(profile).as_query()])
     grounded = None
     if not answer.refused:
-        grounded = _score_answer(answer, raw, user_text, known, record)
+        grounded = _score_answer(answer, raw, user_text, known, record, recorder.generative)
         # Any answer, not only to an injection: a weak model may recite its prompt unasked.
         record["leaked"] = leaked_runs(answer.text, prompt)
         if record["leaked"] and not isinstance(case, InjectionCase):
@@ -223,10 +255,14 @@ def _question(
         record["issues"].insert(0, "declined" if answer.refused else "not declined")
     if isinstance(case, AnswerableCase):
         record["gold_sections"] = list(case.gold_sections)
-        points = key_points(answer.text, case.key_points)
+        # Not counted: a key point the question, the history's user turns or the profile
+        # already satisfies (the answer would earn it by repeating the user).
+        own_words = user_words(case.question, case.profile, history)
+        points = key_points(answer.text, case.key_points, own_words)
         record["key_points"] = {
             "matched": points.matched,
             "missed": points.missed,
+            "echoed": points.echoed,
             "coverage": points.coverage,
         }
         if points.missed:
@@ -234,9 +270,17 @@ def _question(
 
 
 def _score_answer(
-    answer: Answer, raw: str, user_text: str, known: set[str], record: dict[str, Any]
+    answer: Answer,
+    raw: str,
+    user_text: str,
+    known: set[str],
+    record: dict[str, Any],
+    generative: bool = True,
 ) -> float:
-    """Groundedness and citations of an answer that was given; returns its groundedness."""
+    """Groundedness and citations of an answer that was given; returns its groundedness.
+    For a backend that is not generative both are kept per case (an injection's "in role"
+    needs the groundedness) but raise no issue: they hold by construction, and the
+    summary reports them as n/a."""
     g = grounding.groundedness(answer.text, answer.passages, user_text)
     # An answer with nothing checkable in it scores 0, like an uncited one: the coach was
     # asked to answer from the guide, and leaving it out would flatter a broken model.
@@ -248,9 +292,9 @@ def _score_answer(
         "unsupported": g.unsupported,
         "sentences": g.details,
     }
-    if g.unsupported:
+    if generative and g.unsupported:
         record["issues"].append(f"{len(g.unsupported)} unsupported sentence(s)")
-    if not g.claims:
+    if generative and not g.claims:
         record["issues"].append("makes no claim that can be checked")
     # The model's own output: the chain drops citations of sections it did not retrieve.
     cites = citations(raw or answer.text, answer.retrieved, known)
@@ -259,9 +303,9 @@ def _score_answer(
         "invalid": cites.invalid,
         "validity": cites.validity,
     }
-    if not cites.cited:
+    if generative and not cites.cited:
         record["issues"].append("cites nothing")
-    elif cites.invalid:
+    elif generative and cites.invalid:
         record["issues"].append(f"invalid citation(s): {', '.join(cites.invalid)}")
     return grounded
 
@@ -372,3 +416,53 @@ def _by_k(coach: Coach, cases: Sequence[Case], ks: Sequence[int]) -> dict[str, A
             for name in cutoff_measures(cutoff)
         }
     return out
+
+
+def _textbook(
+    settings: Settings, cases: Sequence[Case], records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The textbook recipe (`thrive.evaluation.textbook`) on the same answerable cases,
+    scored by the same ir-measures code: its summary with 95% intervals, and the paired
+    difference Thrive minus textbook per case (each case's two values are taken together,
+    so the interval is of the difference itself). Each case record gets its ranking."""
+    answerable = [c for c in cases if isinstance(c, AnswerableCase)]
+    started = time.perf_counter()
+    with textbook.TextbookRetriever(settings.corpus_dir) as retriever:
+        ranked = retriever.search([c.question for c in answerable], textbook.TOP_K)
+        meta = textbook.describe(retriever.chunks)
+    rankings = {c.id: r for c, r in zip(answerable, ranked, strict=True)}
+    gold = {c.id: list(c.gold_sections) for c in answerable}
+    values = per_query(rankings, gold, summary_measures(5))
+    by_id = {r["id"]: r for r in records}
+    for qid, scores in values.items():
+        by_id[qid]["textbook"] = {"retrieved": rankings[qid], "retrieval": scores}
+    summary: dict[str, Any] = {}
+    ci: dict[str, list[float] | None] = {}
+    difference: dict[str, Any] = {}
+    for key in RETRIEVAL_KEYS:
+        series = [values[c.id][key] for c in answerable]
+        summary[key] = _round4(mean(series))
+        ci[key] = _pair(mean_ci(series))
+        paired = [
+            by_id[c.id]["retrieval"][key] - values[c.id][key]
+            for c in answerable
+            if key in by_id[c.id].get("retrieval", {})
+        ]
+        difference[key] = {"value": _round4(mean(paired)), "ci": _pair(mean_ci(paired))}
+    # Without the cut at 5 sections: every section the 5 chunks touch (a chunk may overlap
+    # several), for the reader to see what the recipe retrieves in all.
+    uncut = per_query(rankings, gold, {"recall": cutoff_measures(UNCUT)[f"recall@{UNCUT}"]})
+    summary["recall_all_sections"] = _round4(mean([uncut[c.id]["recall"] for c in answerable]))
+    ci["recall_all_sections"] = _pair(mean_ci([uncut[c.id]["recall"] for c in answerable]))
+    summary["sections_returned"] = _round4(mean([float(len(r)) for r in rankings.values()]))
+    summary["n_cases"] = len(answerable)
+    meta["run_s"] = round(time.perf_counter() - started, 2)
+    return {"meta": meta, "summary": summary, "ci": ci, "difference": difference}
+
+
+def _round4(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _pair(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else [round(interval[0], 4), round(interval[1], 4)]

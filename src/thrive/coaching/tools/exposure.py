@@ -224,9 +224,11 @@ class ExposureScorer:
         hi, lo = float(np.median(exposed_raw)), float(np.median(safe_raw))
         return (hi + lo) / 2, max((hi - lo) / 2, 1e-3)
 
-    def raw(self, skills: Sequence[str]) -> np.ndarray:
-        """Uncalibrated scores: above `center` leans exposed, below leans safe."""
-        vectors = embeddings.encode(list(skills))
+    def raw(self, skills: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        """Uncalibrated scores: above `center` leans exposed, below leans safe. `vectors`,
+        when given, are the skills' embeddings already made (e.g. the shipped task vectors)."""
+        if vectors is None:
+            vectors = embeddings.encode(list(skills))
         return self._raw(vectors @ self._e.T, vectors @ self._s.T, skills)
 
     @staticmethod
