@@ -249,6 +249,19 @@ def test_tools_page_checks_the_saved_skills_then_the_ones_typed(data_dir: Path) 
     assert scores["basic data entry"] > scores["AI ethics consulting"]
 
 
+def test_tools_page_shows_the_evidence_tasks_and_the_occupation(data_dir: Path) -> None:
+    UserData(data_dir).save_profile({**PROFILE, "occupation": "court interpreter"})
+    at = open_tools(open_page())
+    tab = at.tabs[0]
+    text = " ".join(m.value for m in tab.markdown)
+    assert "Interpreters and Translators" in text and "of its work is exposed" in text
+    labels = [e.label for e in tab.expander]
+    assert any("O*NET tasks behind" in label and "copywriting" in label for label in labels)
+    inside = " ".join(m.value for e in tab.expander for m in e.markdown)
+    assert "similarity" in inside and ("exposed" in inside or "not exposed" in inside)
+    assert any("GPTs are GPTs" in c.value for c in tab.caption)
+
+
 def test_tools_page_skills_follow_a_newly_saved_situation(data_dir: Path) -> None:
     at = open_tools(open_page())
     at.text_input(key=situation.SKILLS).input("illustration")

@@ -127,7 +127,7 @@ class ToolResult:
                 raise ValueError(f"unknown intent {intent!r}")
             result = cls(cast(Intent, intent), str(data["text"]))
             if data.get("exposure") is not None:
-                result.exposure = [SkillExposure(**r) for r in data["exposure"]]
+                result.exposure = [SkillExposure.from_json(r) for r in data["exposure"]]
             if data.get("niches") is not None:
                 found = data["niches"]
                 result.niches = NicheSuggestions(

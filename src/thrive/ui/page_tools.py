@@ -14,14 +14,25 @@ shown as literal text (`plain`) and prose with image syntax disarmed (`safe_mark
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import altair as alt
 import streamlit as st
 
 from thrive.base.storage import UserData
 from thrive.coaching.intents import ToolResult
-from thrive.coaching.tools import ActionPlan, Niche, NicheSuggestions, SkillExposure
+from thrive.coaching.tools import (
+    EVIDENCE_CREDIT,
+    ActionPlan,
+    Niche,
+    NicheSuggestions,
+    SkillExposure,
+)
+from thrive.coaching.tools.exposure import LABEL_WORDS
 from thrive.ui.text import plain, safe_markdown
+
+if TYPE_CHECKING:
+    from thrive.knowledge.onet import OccupationView
 
 #: Where "Tell me more" leaves its question by default; the chat answers it on the next run.
 #: The same key as the page's `thrive.ui.state.PENDING`.
@@ -86,6 +97,46 @@ def render_exposure(results: Sequence[SkillExposure], *, key: str = "exposure") 
     for r in sorted(results, key=lambda r: -r.score):
         badge = _badge(r.level, f"{r.level} · {r.score}/100")
         st.markdown(f"**{plain(r.skill)}** {badge}  \n{safe_markdown(r.why)}")
+        if r.evidence:
+            with st.expander(
+                f"The O*NET tasks behind “{plain(r.skill)}”", icon=":material/fact_check:"
+            ):
+                st.markdown(
+                    "\n".join(
+                        f"- {plain(e.task)} · *{plain(e.occupation)}* · "
+                        f"{_badge(EVIDENCE_LEVEL[e.label], LABEL_WORDS[e.label])} "
+                        f"(similarity {e.similarity:.2f})"
+                        for e in r.evidence
+                    )
+                )
+    st.caption(plain(EVIDENCE_CREDIT))
+
+
+def render_occupation(asked: str, view: OccupationView | None) -> None:
+    """An occupation's human exposure rating and its most and least exposed tasks."""
+    if view is None:
+        st.info(
+            f"No O*NET occupation matches “{plain(asked)}” closely enough. "
+            "Try the usual name of the job, e.g. “interpreter” or “bookkeeper”."
+        )
+        return
+    occ = view.occupation
+    st.markdown(
+        f"**{plain(asked)}** → {plain(occ.title)} (O*NET {occ.soc_code}): "
+        f"**{occ.human_beta:.0%}** of its work is exposed by the annotators' labels "
+        f"(E1 + ½·E2; GPT-4 said {occ.gpt4_beta:.0%})."
+    )
+    most, least = st.columns(2)
+    for column, heading, tasks in (
+        (most, "Most exposed tasks", view.most_exposed),
+        (least, "Least exposed tasks", view.least_exposed),
+    ):
+        column.markdown(f"**{heading}**\n" + "\n".join(f"- {plain(t.text)}" for t in tasks))
+    st.caption(plain(view.credit))
+
+
+# The badge colour of a human label: the same scale as the levels'.
+EVIDENCE_LEVEL = {"E1": "high", "E2": "medium", "E0": "low"}
 
 
 def _badge(level: str, text: str) -> str:

@@ -12,6 +12,7 @@ from thrive.ui.text import plain
 
 SKILLS = "thrive.profile.skills"
 SERVICES = "thrive.profile.services"
+OCCUPATION = "thrive.profile.occupation"
 INTERESTS = "thrive.profile.interests"
 YEARS = "thrive.profile.years"
 GOALS = "thrive.profile.goals"
@@ -21,6 +22,7 @@ def _fill_fields(profile: Profile) -> None:
     """Put the saved profile into the form, once per session (later the user's edits win)."""
     if SKILLS in st.session_state:
         return
+    st.session_state[OCCUPATION] = profile.occupation
     st.session_state[SKILLS] = ", ".join(profile.skills)
     st.session_state[SERVICES] = ", ".join(profile.services)
     st.session_state[INTERESTS] = ", ".join(profile.interests)
@@ -37,6 +39,9 @@ def sidebar(ctx: PageContext) -> None:
     ):
         st.caption("What you do and where you want to go. The coach applies the guide to it.")
         with st.form("thrive.situation", border=False):
+            st.text_input(
+                "Occupation", key=OCCUPATION, max_chars=200, placeholder="e.g. court interpreter"
+            )
             st.text_input("Skills", key=SKILLS, max_chars=500, placeholder="e.g. copywriting, SEO")
             st.text_input(
                 "Services you sell",
@@ -69,6 +74,7 @@ def _save(data: UserData) -> None:
     years = st.session_state.get(YEARS)
     profile = Profile.model_validate(  # "a, b; c" is split into a list by the model
         {
+            "occupation": " ".join(str(st.session_state.get(OCCUPATION) or "").split()),
             "skills": st.session_state.get(SKILLS) or "",
             "services": st.session_state.get(SERVICES) or "",
             "interests": st.session_state.get(INTERESTS) or "",

@@ -85,9 +85,15 @@ def _seed_skills(profile: Profile) -> None:
 
 def _exposure(ctx: PageContext, profile: Profile) -> None:
     st.caption(
-        "How exposed each skill is to generative AI (0–100), scored against the work the "
-        "guide names as exposed and as safe. The same with every backend."
+        "How exposed each skill is to generative AI (0–100): the human labels of the O*NET "
+        "tasks nearest to it, blended with the work the guide names as exposed and as safe. "
+        "The same with every backend."
     )
+    if profile.occupation:
+        with st.spinner("Looking up your occupation…"):
+            page_tools.render_occupation(
+                profile.occupation, ctx.coach.occupation(profile.occupation)
+            )
     _seed_skills(profile)
     with st.form("thrive.tools.exposure_form", border=False):
         st.text_input(

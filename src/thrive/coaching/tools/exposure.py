@@ -106,6 +106,13 @@ class SkillExposure:
             "evidence": [e.to_json() for e in self.evidence],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SkillExposure:
+        """The inverse of `to_json` (a saved tool result shown again after a restart; one
+        saved before the evidence existed has none)."""
+        evidence = [EvidenceTask(**e) for e in data.get("evidence", [])]
+        return cls(**{**data, "evidence": evidence})
+
 
 def parse_skills(text: str | Iterable[str]) -> list[str]:
     """Skills from "a; b; c" (or "a, b" when there is no semicolon) or a list; trimmed,

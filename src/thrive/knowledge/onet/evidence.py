@@ -118,7 +118,10 @@ def evidence_for(skills: Sequence[str], *, k: int = K) -> list[Evidence]:
 
 
 def _evidence_task(hit: TaskHit) -> EvidenceTask:
-    return EvidenceTask(hit.task.text, hit.task.occupation, hit.task.human_label, hit.similarity)
+    # Rounded as shown and saved, so a saved result reads back equal to the one computed.
+    return EvidenceTask(
+        hit.task.text, hit.task.occupation, hit.task.human_label, round(hit.similarity, 3)
+    )
 
 
 @dataclass(frozen=True)
