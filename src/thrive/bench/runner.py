@@ -58,6 +58,7 @@ def run_bench(
         guide = bench.guide()
         bench.retrieval(guide)
         coach = bench.answers(guide)
+        bench.exposure(coach)
         bench.cold_start(guide)
         bench.llamacpp(coach)
         texts, vectors = bench.scale_ingest(guide_sentences(settings))

@@ -25,6 +25,20 @@ from thrive.knowledge.ingest import ingest
 from thrive.knowledge.retrieval import GuideSearcher
 from thrive.knowledge.store import GuideIndex, connect
 
+# Ten skills of the kinds freelancers name, exposed and safe alike.
+EXPOSURE_SKILLS = [
+    "basic data entry",
+    "writing product descriptions",
+    "logo design",
+    "court interpreting",
+    "wedding photography",
+    "bookkeeping for small firms",
+    "AI ethics consulting",
+    "video editing",
+    "podcast transcription",
+    "brand strategy",
+]
+
 
 @dataclass
 class Bench:
@@ -132,6 +146,21 @@ class Bench:
         self.details["with_profile"]["answer_extractive_p50_ms"] = ms(percentile(times[True], 50))
         self.details["rss_after_guide_mb"] = peak_rss_mb()
         return coach
+
+    def exposure(self, coach: Coach) -> None:
+        """Scoring 10 skills after the scorer and the O*NET task index are loaded (the
+        Tools page and `thrive exposure` at work)."""
+        n = self.config.answers
+        stage = f"Exposure of 10 skills ({n} runs)"
+        skills = EXPOSURE_SKILLS
+        coach.exposure(skills)  # loads the scorer and the task index
+        times = []
+        for i in range(n):
+            # new texts each run, as a user's would be: none is in the recent-vector cache
+            batch = [f"{s} for client {i + 1}" for s in skills]
+            times.append(timed(functools.partial(coach.exposure, batch)))
+            self.tick(stage, i + 1, n)
+        self.result["exposure_10_skills_p50_ms"] = ms(percentile(times, 50))
 
     def cold_start(self, settings: Settings) -> None:
         stage = "Cold start (`thrive ask --json` in a new process)"

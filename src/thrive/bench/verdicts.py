@@ -11,6 +11,7 @@ INGEST_RATIO_MIN = 0.8
 REINGEST_S_MAX = 1.0
 COLD_START_S_MAX = 8.0
 LLAMACPP_RATIO_MIN = 0.95
+EXPOSURE_10_MS_MAX = 100.0  # issue 11's goal: 10 skills scored after load
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -73,4 +74,7 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "reingest_unchanged_s": _verdict(result["reingest_unchanged_s"], "<=", REINGEST_S_MAX),
         "cold_start_s": _verdict(result["cold_start_s"], "<=", COLD_START_S_MAX),
         "llamacpp_vs_bare": _verdict(r["llamacpp"], ">=", LLAMACPP_RATIO_MIN),
+        "exposure_10_skills_p50_ms": _verdict(
+            result.get("exposure_10_skills_p50_ms"), "<=", EXPOSURE_10_MS_MAX
+        ),
     }
