@@ -94,10 +94,9 @@ def exposure(
 
 def _print_occupation(asked: str, view: OccupationView | None) -> None:
     if view is None:
-        err_console.print(
-            f'No O*NET occupation matches "{escape(asked)}" closely enough. '
-            'Try the usual name of the job (e.g. "interpreter", "bookkeeper").'
-        )
+        from thrive.coaching.tools import no_occupation_match
+
+        err_console.print(escape(no_occupation_match(asked)))
         return
     occ = view.occupation
     console.print(

@@ -27,6 +27,7 @@ from thrive.coaching.tools import (
     Niche,
     NicheSuggestions,
     SkillExposure,
+    no_occupation_match,
 )
 from thrive.coaching.tools.exposure import LABEL_WORDS
 from thrive.ui.text import plain, safe_markdown
@@ -115,10 +116,7 @@ def render_exposure(results: Sequence[SkillExposure], *, key: str = "exposure") 
 def render_occupation(asked: str, view: OccupationView | None) -> None:
     """An occupation's human exposure rating and its most and least exposed tasks."""
     if view is None:
-        st.info(
-            f"No O*NET occupation matches “{plain(asked)}” closely enough. "
-            "Try the usual name of the job, e.g. “interpreter” or “bookkeeper”."
-        )
+        st.info(plain(no_occupation_match(asked)))
         return
     occ = view.occupation
     st.markdown(

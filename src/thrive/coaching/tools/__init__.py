@@ -9,6 +9,7 @@ from thrive.coaching.tools.exposure import (
     EVIDENCE_CREDIT,
     ExposureScorer,
     SkillExposure,
+    no_occupation_match,
     parse_skills,
 )
 from thrive.coaching.tools.niches import Niche, NicheSuggestions, suggest_niches
@@ -23,6 +24,7 @@ __all__ = [
     "PlanItem",
     "SkillExposure",
     "build_plan",
+    "no_occupation_match",
     "parse_skills",
     "suggest_niches",
 ]

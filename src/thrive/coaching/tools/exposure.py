@@ -317,6 +317,14 @@ def _tasks_said(tasks: list[EvidenceTask]) -> str:
     return f"Closest O*NET tasks: {named}."
 
 
+def no_occupation_match(asked: str) -> str:
+    """What to tell a user whose occupation matched no O*NET title (page and CLI alike)."""
+    return (
+        f'No O*NET occupation matches "{asked}" closely enough. '
+        'Try the usual name of the job, e.g. "interpreter" or "bookkeeper".'
+    )
+
+
 # Shown wherever the task evidence reaches a user (the data's licence asks for the credit).
 EVIDENCE_CREDIT = CREDIT
 LABEL_WORDS = {"E0": "not exposed", "E1": "exposed", "E2": "exposed with tools"}
