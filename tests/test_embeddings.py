@@ -1,12 +1,16 @@
-"""The two embedding engines agree: NumPy (queries, answers) and sentence-transformers (bulk)."""
+"""The two embedding engines agree: ONNX Runtime (queries, answers) and sentence-transformers
+(bulk); the ONNX export is made once and shared."""
 
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from thrive.base import embeddings
+from thrive.base import embeddings, onnx_engine
 from thrive.knowledge.corpus import chunk_sections, read_corpus
 
 TEXTS = [
@@ -24,8 +28,9 @@ def guide_texts(guide_settings):
     return [c.text for c in chunk_sections(read_corpus(guide_settings.corpus_dir))]
 
 
-def test_numpy_engine_matches_sentence_transformers(guide_texts):
+def test_onnx_engine_matches_sentence_transformers(guide_texts):
     texts = TEXTS + guide_texts
+    assert isinstance(embeddings.load_encoder(), onnx_engine.OnnxEncoder)
     light = embeddings.encode(texts, bulk=False)
     heavy = embeddings.encode(texts, bulk=True)
     assert light.shape == heavy.shape == (len(texts), embeddings.DIMENSIONS)
@@ -73,9 +78,59 @@ def test_answering_a_question_never_imports_torch(guide_settings):
         f"vectorstore_dir={str(guide_settings.vectorstore_dir)!r}, llm='extractive')\n"
         "answer = Coach.from_settings(s).ask('Will clients pay me less because of AI?')\n"
         "assert answer.citations, answer.text\n"
-        "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'onnx') if m in sys.modules))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]", out.stderr[-2000:]
+
+
+def _fake_export(calls: list[Path], seconds: float = 0.0):
+    def export(model_dir: Path, out: Path) -> None:
+        calls.append(out)
+        time.sleep(seconds)
+        (out / onnx_engine.MODEL_FILE).write_bytes(b"graph")
+        (out / onnx_engine.MANIFEST).write_text("{}")
+
+    return export
+
+
+def test_the_model_is_exported_once_and_reused(tmp_path, monkeypatch):
+    calls: list[Path] = []
+    monkeypatch.setattr(onnx_engine, "_export", _fake_export(calls, seconds=0.3))
+    model_dir = Path(embeddings.model_path())
+    found: list[Path] = []
+    threads = [
+        threading.Thread(
+            target=lambda: found.append(onnx_engine.ensure_exported(model_dir, tmp_path))
+        )
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1  # the others waited for it, then used its file
+    assert found == [onnx_engine.export_dir(model_dir, tmp_path) / onnx_engine.MODEL_FILE] * 3
+    assert onnx_engine.ensure_exported(model_dir, tmp_path) == found[0]
+    assert len(calls) == 1
+    # Only the finished export is left: its temporary folder was renamed into place.
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [found[0].parent.name]
+
+
+def test_an_interrupted_export_leaves_nothing_that_would_be_loaded(tmp_path, monkeypatch):
+    model_dir = Path(embeddings.model_path())
+
+    def crash(model_dir: Path, out: Path) -> None:
+        (out / onnx_engine.MODEL_FILE).write_bytes(b"half a graph")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(onnx_engine, "_export", crash)
+    with pytest.raises(KeyboardInterrupt):
+        onnx_engine.ensure_exported(model_dir, tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]
+    calls: list[Path] = []
+    monkeypatch.setattr(onnx_engine, "_export", _fake_export(calls))
+    onnx_engine.ensure_exported(model_dir, tmp_path)
+    assert len(calls) == 1

@@ -62,8 +62,8 @@ def retrieval_runs(
 
     `floor`: the bare sentence-transformers embedding of the text(s) the retriever embeds
     (the question; with a profile, also question + profile) and one bare Chroma query for k
-    results: the least a dense retriever does. `floor_minilm`: the same with Thrive's NumPy
-    engine, to show what retrieval adds beyond embedding the question.
+    results: the least a dense retriever does. `floor_minilm`: the same with Thrive's own
+    query engine (ONNX Runtime), to show what retrieval adds beyond embedding the question.
     """
     model = embeddings.load_model()
     collection = searcher.collection
