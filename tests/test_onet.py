@@ -184,7 +184,7 @@ def smallest(socs: list[str], n: int) -> list[str]:
 
 def test_the_loo_eval_on_a_few_occupations_writes_the_documented_keys(tmp_path: Path) -> None:
     everyone = [o.soc_code for o in load_occupations()]
-    # The smallest occupations: under 64 texts the guide-only scorer stays on the NumPy
+    # The smallest occupations: under 64 texts the guide-only scorer stays on the ONNX
     # engine, which keeps this test from importing torch.
     socs = [
         *smallest(freelance_socs(), 2),

@@ -25,7 +25,7 @@ def ratios(result: dict[str, Any]) -> dict[str, Any]:
     largest = max(scale, key=lambda r: r["chunks"]) if scale else None
     return {
         "retrieval": _ratio(result["retrieval_p50_ms"], result["retrieval_floor_p50_ms"]),
-        # Against the same floor run on Thrive's own NumPy engine: what retrieval itself adds.
+        # Against the same floor run on Thrive's own query engine: what retrieval itself adds.
         "retrieval_vs_own_engine_floor": _ratio(
             result["retrieval_p50_ms"],
             result.get("details", {}).get("retrieval_floor_minilm_p50_ms"),

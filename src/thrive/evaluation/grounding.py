@@ -63,7 +63,7 @@ def _encode(texts: Sequence[str]) -> np.ndarray:
     missing = [t for t in dict.fromkeys(texts) if t not in _cache]
     for start in range(0, len(missing), 32):
         batch = missing[start : start + 32]
-        # The NumPy engine: same vectors as the bulk one, without importing torch.
+        # The query engine (ONNX): same vectors as the bulk one, without importing torch.
         for text, vector in zip(batch, embeddings.encode(batch, bulk=False), strict=True):
             _cache[text] = vector
     if not texts:

@@ -193,7 +193,7 @@ class ExposureScorer:
         # clause once (embedding is the slow part on a busy CPU).
         texts = list(dict.fromkeys(a.text for a in (*self.threat_anchors, *self.strategy_anchors)))
         row = {t: i for i, t in enumerate(texts)}
-        # The NumPy engine, though there are ~230: these clauses are short, and it embeds
+        # The query engine, though there are ~230: these clauses are short, and it embeds
         # them in ~3 s where sentence-transformers takes ~15 s with its torch import.
         vectors = embeddings.encode(texts, bulk=False)
 
