@@ -136,7 +136,10 @@ def test_the_extractive_coach_answers_only_in_the_guides_words(coach):
         profile={"skills": ["blog writing", "product descriptions"]},
     )
     assert answer.backend == "extractive" and not answer.refused
-    assert answer.text.startswith("You told me you work in blog writing, product descriptions")
+    # The opening names the person's work (the coach's words, not the guide's); then only
+    # the guide's sentences.
+    opening = answer.text.split("\n\n")[0]
+    assert opening.startswith("**Your work: writing blog posts.**")
     claims = [line[2:] for line in answer.text.splitlines() if line.startswith("- ")]
     assert len(claims) >= 4
     for claim in claims:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from thrive.cli.main import app
+from thrive.knowledge.corpus import chunk_sections, read_corpus
 
 runner = CliRunner()
 
@@ -95,9 +96,10 @@ def test_ingest_as_a_subprocess_reports_what_changed(fresh_settings):
     cmd = [sys.executable, "-m", "thrive.cli", "ingest"]
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
-    assert "21 added" in first.stdout and "(full rebuild)" in first.stdout
+    n = len(chunk_sections(read_corpus(fresh_settings.corpus_dir), fresh_settings.chunk_words))
+    assert f"{n} added" in first.stdout and "(full rebuild)" in first.stdout
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert "0 added, 0 updated, 0 deleted, 21 unchanged" in second.stdout
+    assert f"0 added, 0 updated, 0 deleted, {n} unchanged" in second.stdout
 
 
 def test_ask_before_any_ingest_says_to_run_ingest(fresh_settings, monkeypatch):

@@ -126,8 +126,14 @@ def test_every_case_carries_what_a_reader_needs(report):
     assert len(answerable) == sum(c.kind == "answerable" for c in load_dataset(DATASET)) > 0
     for case in answerable:
         assert case["answer"] and case["latency_ms"] > 0, case["id"]
+    # An answered question shows its ranking; a declined one says it was declined, and that
+    # this is wrong (every one of them is answerable).
+    for case in (c for c in answerable if not c["refused"]):
         ranks = [r["rank"] for r in case["retrieved"]]
         assert ranks == list(range(1, len(ranks) + 1)) and ranks, case["id"]
+    for case in (c for c in answerable if c["refused"]):
+        assert "declined" in case["issues"] and not case["refusal_correct"], case["id"]
+    for case in answerable:
         assert set(case["key_points"]) == {"matched", "missed", "echoed", "coverage"}, case["id"]
         assert "unsupported" in case["groundedness"], case["id"]
     assert set(report["by_k"]) == {"1", "3", "5", "8"}

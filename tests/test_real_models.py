@@ -55,6 +55,10 @@ def llama_server(gguf, tmp_path_factory) -> Iterator[str]:
             "4096",
             "--model_alias",
             "gemma3-270m",
+            # The GGUF has no chat template: without its family's format the server falls back
+            # to Llama-2's [INST], which this model often answers with an end token at once.
+            "--chat_format",
+            "gemma",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
