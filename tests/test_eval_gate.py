@@ -131,11 +131,11 @@ def test_every_case_carries_what_a_reader_needs(report):
     for case in (c for c in answerable if not c["refused"]):
         ranks = [r["rank"] for r in case["retrieved"]]
         assert ranks == list(range(1, len(ranks) + 1)) and ranks, case["id"]
+        assert "unsupported" in case["groundedness"], case["id"]
     for case in (c for c in answerable if c["refused"]):
         assert "declined" in case["issues"] and not case["refusal_correct"], case["id"]
     for case in answerable:
         assert set(case["key_points"]) == {"matched", "missed", "echoed", "coverage"}, case["id"]
-        assert "unsupported" in case["groundedness"], case["id"]
     assert set(report["by_k"]) == {"1", "3", "5", "8"}
 
 
