@@ -17,7 +17,7 @@ from thrive.base.schema import Answer, AnswerRequest, as_profile
 from thrive.base.settings import Settings
 from thrive.coaching.chain import system_prompt
 from thrive.coaching.coach import Coach
-from thrive.evaluation import grounding, textbook
+from thrive.evaluation import grounding
 from thrive.evaluation.dataset import (
     AnswerableCase,
     Case,
@@ -29,24 +29,22 @@ from thrive.evaluation.dataset import (
     fingerprint,
 )
 from thrive.evaluation.metrics import (
-    check_niches,
     citations,
     injection,
     key_points,
     leaked_runs,
-    ordinal_auc,
     refusal_correct,
     user_words,
 )
-from thrive.evaluation.retrieval_metrics import cutoff_measures, per_query, summary_measures
-from thrive.evaluation.stats import RESAMPLES, SEED, mean, mean_ci
-from thrive.evaluation.summary import RETRIEVAL_KEYS, by_tag, na_notes, summarise_run
+from thrive.evaluation.retrieval_pass import add_retrieval, by_k_pass, textbook_pass
+from thrive.evaluation.stats import RESAMPLES, SEED
+from thrive.evaluation.summary import by_tag, na_notes, summarise_run
+from thrive.evaluation.tool_cases import score_exposure, score_niches
 from thrive.models import Backend, create_backend
 
 Progress = Callable[[int, int, str], None]  # (cases done, cases in all, id of the next case)
 KS = (1, 3, 5, 8)  # the cutoffs of the metrics-by-k chart
 BASELINES = ("textbook",)  # reference retrievers `run_evaluation` can run alongside
-UNCUT = 1000  # a cutoff past any ranking: the whole list
 WARM_UP = "How can a freelance writer stay valuable as AI tools spread?"
 
 
@@ -106,11 +104,11 @@ def run_evaluation(
         records.append(_evaluate(case, coach, recorder, known, prompt))
     if progress:
         progress(len(cases), len(cases), "")
-    _add_retrieval(records, cases, k)
-    by_k = _by_k(coach, cases, ks)
+    add_retrieval(records, cases, k)
+    by_k = by_k_pass(coach, cases, ks)
     references = {}
     if "textbook" in baselines and any(isinstance(c, AnswerableCase) for c in cases):
-        references["textbook"] = _textbook(settings, cases, records)
+        references["textbook"] = textbook_pass(settings, cases, records)
     result = summarise_run(records, k, na_notes(recorder.generative))
     meta = {
         "backend": recorder.name,
@@ -178,9 +176,9 @@ def _evaluate(
     if case.tags:
         record["tags"] = list(case.tags)
     if isinstance(case, ExposureCase):
-        _exposure(case, coach, record)
+        score_exposure(case, coach, record)
     elif isinstance(case, NichesCase):
-        _niches(case, coach, recorder, record)
+        score_niches(case, coach, recorder, record)
     else:
         _question(case, coach, recorder, known, prompt, record)
     record["passed"] = not record["issues"]
@@ -308,161 +306,3 @@ def _score_answer(
     elif generative and cites.invalid:
         record["issues"].append(f"invalid citation(s): {', '.join(cites.invalid)}")
     return grounded
-
-
-def _exposure(case: ExposureCase, coach: Coach, record: dict[str, Any]) -> None:
-    started = time.perf_counter()
-    scored = {e.skill: e for e in coach.exposure(list(case.skills))}
-    record["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    rows: list[dict[str, Any]] = []
-    for skill, label in case.skills.items():
-        got = scored.get(" ".join(skill.split()))
-        rows.append(
-            {
-                "skill": skill,
-                "label": label,
-                "score": got.score if got else None,
-                "level": got.level if got else None,
-            }
-        )
-    auc = ordinal_auc((r["label"], r["score"]) for r in rows if r["score"] is not None)
-    record["exposure"] = {"skills": rows, "auc": auc}
-    wrong = [r["skill"] for r in rows if r["level"] and _far(r["label"], r["level"])]
-    if wrong:
-        record["issues"].append(f"labelled the opposite way: {'; '.join(wrong)}")
-
-
-def _far(label: str, level: str) -> bool:
-    """High scored low or low scored high: a real disagreement, not a boundary case."""
-    return {label, level} == {"high", "low"}
-
-
-def _niches(
-    case: NichesCase, coach: Coach, recorder: RecordingBackend, record: dict[str, Any]
-) -> None:
-    record["profile"] = case.profile
-    started = time.perf_counter()
-    result = coach.niches(case.profile)
-    record["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    items = result.to_json()
-    names = [str(n["niche"]) for n in items]
-    levels = {e.skill: e.level for e in coach.exposure(names)} if names else {}
-    rescored = {name: levels.get(" ".join(name.split()), "") for name in names}
-    checks, overall = check_niches(items, case.profile, rescored)
-    # A generative backend whose niches failed validation is replaced by the offline coach:
-    # the user still gets checked niches, but they are not the model's.
-    fallback = recorder.generative and result.backend != recorder.name
-    record["niches"] = {
-        "backend": result.backend,
-        "fallback": fallback,
-        "notice": result.notice,
-        "items": [
-            {**item, "rescored_exposure": rescored[str(item["niche"])], "problems": c.problems}
-            for item, c in zip(items, checks, strict=True)
-        ],
-        "problems": overall,
-        "passed": not overall and not any(c.problems for c in checks),
-    }
-    record["issues"] += overall + [f"{c.niche}: {p}" for c in checks for p in c.problems]
-    if fallback:
-        record["issues"].append(f"{recorder.name} gave no usable niches; the offline ones shown")
-
-
-def _add_retrieval(records: list[dict[str, Any]], cases: Sequence[Case], k: int) -> None:
-    """Retrieval metrics of each answerable case, on what the chain actually retrieved."""
-    gold = {c.id: list(c.gold_sections) for c in cases if isinstance(c, AnswerableCase)}
-    if not gold:
-        return
-    by_id = {r["id"]: r for r in records}
-    rankings = {qid: by_id[qid].get("retrieved", []) for qid in gold}
-    measures = {**summary_measures(5), **summary_measures(k)}
-    for qid, values in per_query(rankings, gold, measures).items():
-        record = by_id[qid]
-        record["retrieval"] = values
-        gold_set = set(gold[qid])
-        record["retrieved"] = [
-            {"rank": rank, "section_id": sid, "gold": sid in gold_set}
-            for rank, sid in enumerate(rankings[qid], 1)
-        ]
-        if not gold_set & set(rankings[qid]):
-            record["issues"].append("no gold section retrieved")
-            record["passed"] = False
-
-
-def _by_k(coach: Coach, cases: Sequence[Case], ks: Sequence[int]) -> dict[str, Any]:
-    """Retrieval alone at each cutoff k (the search the chain makes, asked for k sections),
-    for the metrics-by-k chart. Unlike the summary it ignores declines."""
-    answerable = [c for c in cases if isinstance(c, AnswerableCase)]
-    if not answerable:
-        return {}
-    gold = {c.id: list(c.gold_sections) for c in answerable}
-    queries = {}
-    for case in answerable:
-        history = [t.model_dump() for t in case.history]
-        try:
-            queries[case.id] = coach.prepare(case.question, case.profile, history).standalone
-        except InputError:
-            continue  # not a usable question: nothing retrieved, scored 0 at every k
-    out: dict[str, Any] = {}
-    for cutoff in ks:
-        rankings = {
-            c.id: coach.search(queries[c.id], c.profile, k=cutoff).section_ids
-            for c in answerable
-            if c.id in queries
-        }
-        values = per_query(rankings, gold, cutoff_measures(cutoff))
-        out[str(cutoff)] = {
-            name.split("@")[0]: sum(v[name] for v in values.values()) / len(values)
-            for name in cutoff_measures(cutoff)
-        }
-    return out
-
-
-def _textbook(
-    settings: Settings, cases: Sequence[Case], records: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """The textbook recipe (`thrive.evaluation.textbook`) on the same answerable cases,
-    scored by the same ir-measures code: its summary with 95% intervals, and the paired
-    difference Thrive minus textbook per case (each case's two values are taken together,
-    so the interval is of the difference itself). Each case record gets its ranking."""
-    answerable = [c for c in cases if isinstance(c, AnswerableCase)]
-    started = time.perf_counter()
-    with textbook.TextbookRetriever(settings.corpus_dir) as retriever:
-        ranked = retriever.search([c.question for c in answerable], textbook.TOP_K)
-        meta = textbook.describe(retriever.chunks)
-    rankings = {c.id: r for c, r in zip(answerable, ranked, strict=True)}
-    gold = {c.id: list(c.gold_sections) for c in answerable}
-    values = per_query(rankings, gold, summary_measures(5))
-    by_id = {r["id"]: r for r in records}
-    for qid, scores in values.items():
-        by_id[qid]["textbook"] = {"retrieved": rankings[qid], "retrieval": scores}
-    summary: dict[str, Any] = {}
-    ci: dict[str, list[float] | None] = {}
-    difference: dict[str, Any] = {}
-    for key in RETRIEVAL_KEYS:
-        series = [values[c.id][key] for c in answerable]
-        summary[key] = _round4(mean(series))
-        ci[key] = _pair(mean_ci(series))
-        paired = [
-            by_id[c.id]["retrieval"][key] - values[c.id][key]
-            for c in answerable
-            if key in by_id[c.id].get("retrieval", {})
-        ]
-        difference[key] = {"value": _round4(mean(paired)), "ci": _pair(mean_ci(paired))}
-    # Without the cut at 5 sections: every section the 5 chunks touch (a chunk may overlap
-    # several), for the reader to see what the recipe retrieves in all.
-    uncut = per_query(rankings, gold, {"recall": cutoff_measures(UNCUT)[f"recall@{UNCUT}"]})
-    summary["recall_all_sections"] = _round4(mean([uncut[c.id]["recall"] for c in answerable]))
-    ci["recall_all_sections"] = _pair(mean_ci([uncut[c.id]["recall"] for c in answerable]))
-    summary["sections_returned"] = _round4(mean([float(len(r)) for r in rankings.values()]))
-    summary["n_cases"] = len(answerable)
-    meta["run_s"] = round(time.perf_counter() - started, 2)
-    return {"meta": meta, "summary": summary, "ci": ci, "difference": difference}
-
-
-def _round4(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def _pair(interval: tuple[float, float] | None) -> list[float] | None:
-    return None if interval is None else [round(interval[0], 4), round(interval[1], 4)]
