@@ -65,3 +65,7 @@ def chdir_tmp(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(old)
+
+
+# The storage suite's databases: `user_db` runs a test on SQLite and on a real PostgreSQL.
+from pg_server import postgres, user_db  # noqa: E402, F401

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server")
     gguf: Path | None = Field(None, description="GGUF model for the llamacpp backend")
     data_dir: Path = Field(Path(".thrive"), description="conversations, profiles, feedback")
+    # A database shared by several hosts, e.g. postgresql+psycopg://user@host/thrive;
+    # unset means SQLite (thrive.sqlite3) under data_dir.
+    database_url: str | None = Field(None, description="SQLAlchemy URL of a shared database")
     corpus_dir: Path = Field(default_factory=lambda: _default_dir("corpus"))
     vectorstore_dir: Path = Field(default_factory=lambda: _default_dir("vectorstore"))
     collection: str = "thrive-guide"

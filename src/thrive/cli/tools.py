@@ -190,13 +190,14 @@ def plan(
     ] = None,
 ) -> None:
     """Your 30-day plan from the guide's seven action steps; ticks are saved."""
+    from thrive.base.files import write_atomic
     from thrive.base.storage import UserData
     from thrive.coaching.coach import Coach
 
     settings = settings_for()
     try:
         the_plan = Coach.from_settings(settings).plan(read_profile(profile), _start_date(start))
-        data = UserData(settings.data_dir)
+        data = UserData(settings.data_dir, database_url=settings.database_url)
         for item_id in done or []:
             the_plan.mark(data, item_id, True)
         for item_id in undo or []:
@@ -206,10 +207,7 @@ def plan(
             if path is None:
                 continue
             try:
-                if isinstance(content, bytes):
-                    path.write_bytes(content)
-                else:
-                    path.write_text(content, "utf-8")
+                write_atomic(path, content)
             except OSError as err:
                 raise InputError(
                     f"Cannot write {path}: {err.strerror}.", fix="Choose a writable path."

@@ -18,7 +18,7 @@ import streamlit as st
 from thrive.base.errors import ThriveError
 from thrive.base.schema import Profile
 from thrive.base.settings import Settings, load_settings
-from thrive.base.storage import UserData
+from thrive.base.storage import LOCAL_USER, UserData
 from thrive.coaching.coach import Coach
 
 if TYPE_CHECKING:
@@ -41,9 +41,10 @@ def _coach(key: str, _settings: Settings) -> Coach:
     return Coach.from_settings(_settings, fallback=True)
 
 
-@st.cache_resource(show_spinner=False)
-def _user_data(data_dir: str) -> UserData:
-    return UserData(Path(data_dir))
+# One per user and database; cheap (the engine and its pool are shared per database URL).
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def _user_data(data_dir: str, database_url: str | None, user_id: str) -> UserData:
+    return UserData(Path(data_dir), user_id=user_id, database_url=database_url)
 
 
 @st.cache_resource(show_spinner=False)
@@ -130,12 +131,14 @@ class PageContext:
             return {}
 
 
-def context() -> PageContext:
-    """The page's context for this run. Raises `ThriveError` or pydantic's `ValidationError`
-    when the configuration cannot be used."""
+def context(user_id: str = LOCAL_USER) -> PageContext:
+    """The page's context for this run, with `data` holding only `user_id`'s rows (the
+    signed-in user's storage key; `local` without sign-in). Raises `ThriveError` or
+    pydantic's `ValidationError` when the configuration cannot be used."""
     settings = load_settings()
     key = settings.model_dump_json()
-    return PageContext(settings, _coach(key, settings), _user_data(str(settings.data_dir)))
+    data = _user_data(str(settings.data_dir), settings.database_url, user_id)
+    return PageContext(settings, _coach(key, settings), data)
 
 
 def forget_loaded() -> None:
