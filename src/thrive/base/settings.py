@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The repository root when running from a checkout (src/thrive/base/settings.py -> ../../..).
@@ -28,6 +28,8 @@ class Settings(BaseSettings):
         "openai-compatible:<model>, llamacpp:<path.gguf>",
     )
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server")
+    # Guards `thrive serve-api` (all but /healthz) when set; a SecretStr never shows in logs.
+    api_token: SecretStr | None = Field(None, description="Bearer token of the HTTP API")
     gguf: Path | None = Field(None, description="GGUF model for the llamacpp backend")
     data_dir: Path = Field(Path(".thrive"), description="conversations, profiles, feedback")
     # A database shared by several hosts, e.g. postgresql+psycopg://user@host/thrive;

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from thrive.cli import bench, core, eval, tools
+from thrive.cli import bench, core, eval, serve_api, tools
 
 app = typer.Typer(
     help="Thrive: coaching for freelancers facing generative AI, grounded in a guide.",
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 for module in (core, tools, eval, bench):
     app.add_typer(module.commands)
+app.add_typer(serve_api.commands)
 
 if __name__ == "__main__":
     app()
