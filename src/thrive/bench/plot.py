@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
+from thrive.base.files import write_atomic
 from thrive.bench.verdicts import RETRIEVAL_LARGEST_MS_MAX
 
 
@@ -69,6 +71,7 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
         fontsize=9,
     )
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    png = io.BytesIO()
+    fig.savefig(png, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
+    write_atomic(path, png.getvalue())

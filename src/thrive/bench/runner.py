@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from thrive.base.files import write_atomic
 from thrive.base.settings import Settings
 from thrive.bench.config import BenchConfig, Progress
 from thrive.bench.inputs import guide_sentences
@@ -88,7 +89,7 @@ def run_bench(
 def write_report(result: dict[str, Any], out: Path, plot: Path | None = None) -> Path:
     """Write the JSON report and its PNG plot (beside it unless `plot` says where)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    write_atomic(out, json.dumps(result, indent=2) + "\n")
     plot = plot or out.with_suffix(".png")
     write_plot(result, plot)
     return plot

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from thrive.base.errors import ThriveError
+from thrive.base.files import write_atomic
 from thrive.cli.common import console, err_console, fail, progress_bar, settings_for
 
 # The held-out test split is for reporting; every calibration (and the sweep) uses dev.
@@ -109,8 +110,8 @@ def eval_command(
     _print_summary(report)
     console.print(f"Wrote {', '.join(str(p) for p in paths)}.")
     if write_baseline:
-        write_baseline.parent.mkdir(parents=True, exist_ok=True)
-        write_baseline.write_text(json.dumps(baseline_of(report), indent=2) + "\n", "utf-8")
+        # Atomic: a failed write keeps the old baseline that the gate compares against.
+        write_atomic(write_baseline, json.dumps(baseline_of(report), indent=2) + "\n")
         console.print(f"Saved the baseline {write_baseline}.")
     if compare_to:
         _compare(report, compare_to)
@@ -286,8 +287,8 @@ def _sweep(settings: Any, cases: list[Any], out: Path) -> None:
 
         result = run_sweep(settings, cases, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    write_atomic(out / "sweep.json", json.dumps(result, indent=2) + "\n")
     markdown = render_sweep_markdown(result)
-    (out / "sweep.md").write_text(markdown, "utf-8")
+    write_atomic(out / "sweep.md", markdown)
     console.print(markdown, markup=False, highlight=False)
     console.print(f"Wrote {out / 'sweep.json'} and {out / 'sweep.md'}.")

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from thrive.base.files import write_atomic
 from thrive.evaluation.compare import Comparison
 from thrive.evaluation.html import render_html
 from thrive.evaluation.summary import TAG_COLUMNS, side_by_side
@@ -38,9 +39,10 @@ def write_reports(report: dict[str, Any], out: Path) -> list[Path]:
     """Write the three reports into `out` (created if needed); returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "report.json", out / "report.md", out / "report.html"]
-    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    paths[1].write_text(render_markdown(report), "utf-8")
-    paths[2].write_text(render_html(report, METRIC_HELP), "utf-8")
+    # Each whole or not at all: a crash mid-run leaves the previous report readable.
+    write_atomic(paths[0], json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(paths[1], render_markdown(report))
+    write_atomic(paths[2], render_html(report, METRIC_HELP))
     return paths
 
 
