@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint eval eval-dev eval-baseline eval-llamacpp eval-sweep bench index fmt clean
+.PHONY: run test lint eval eval-dev eval-baseline eval-llamacpp eval-sweep bench load index fmt clean
 
 # torch==2.13.0 goes in first: it is the CPU wheel on this disk; an unpinned torch pulled
 # in by sentence-transformers would be a multi-GB CUDA build.
@@ -65,6 +65,12 @@ eval-sweep: index
 
 bench: $(VENV)/.deps-test index
 	$(BIN)/thrive bench --out bench/bench.json
+
+# The load test (about 4 minutes, loopback only, stops by itself): a Chroma server with a
+# fresh index, `thrive serve-api` on the offline coach, locust headless with 1 user for
+# 60 s, then 20 users for 60 s. Report in evals/report/load.json and load.md.
+load: $(VENV)/.deps-test
+	$(BIN)/python -m thrive.bench.load --users 20 --run-time 60 --out evals/report
 
 fmt: $(VENV)/.deps-test
 	$(BIN)/ruff format src tests app.py
