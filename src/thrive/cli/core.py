@@ -137,17 +137,20 @@ def chat(profile: ProfileOption = None, llm: LlmOption = None) -> None:
 
 @commands.command("app")
 def run_app(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    port: Annotated[int, typer.Option(help="Port.")] = 8501,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 in a container, behind a proxy.")
+    ] = "127.0.0.1",
     open_browser: Annotated[
         bool | None,
         typer.Option("--open/--no-open", help="Open a browser (default: when there is a screen)."),
     ] = None,
 ) -> None:
-    """Start the chat page (Streamlit) on 127.0.0.1."""
+    """Start the chat page (Streamlit), on 127.0.0.1 unless --host says otherwise."""
     page = Path(__file__).resolve().parents[3] / "app.py"
     if not page.is_file():
         page = Path(__file__).resolve().parents[1] / "ui" / "entry.py"
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     cmd = [
         sys.executable,
         "-m",
@@ -155,7 +158,7 @@ def run_app(
         "run",
         str(page),
         "--server.address",
-        "127.0.0.1",
+        host,
         "--server.port",
         str(port),
         "--browser.gatherUsageStats",
