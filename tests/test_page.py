@@ -206,7 +206,10 @@ def test_delete_all_my_data_leaves_nothing_behind(data_dir: Path) -> None:
     assert not at.exception
 
     assert data.conversations() == [] and data.load_profile() == {}
-    assert [p.name for p in data_dir.iterdir()] == ["thrive.sqlite3"]  # empty, fresh schema
+    # Only the database (with its write-ahead log) is left, and the words are gone from it.
+    files = {p.name: p.read_bytes() for p in data_dir.iterdir()}
+    assert set(files) <= {"thrive.sqlite3", "thrive.sqlite3-wal", "thrive.sqlite3-shm"}
+    assert not [name for name, content in files.items() if b"copywriting" in content]
     assert not at.chat_message
     assert at.text_input(key=situation.SKILLS).value == ""
     assert any("All your data was deleted" in s.value for s in at.success)
