@@ -14,7 +14,7 @@ from thrive.base.storage import Message
 from thrive.coaching.followups import STARTERS, suggest
 from thrive.coaching.intents import Intent, detect_intent
 from thrive.coaching.safety import clean_question
-from thrive.ui import answer, conversations, resources, startup, state, tool_results
+from thrive.ui import answer, auth, conversations, resources, startup, state, tool_results
 from thrive.ui.text import conversation_title, paced, safe_markdown, safe_stream
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ PLACEHOLDER = "Describe your work, or ask what to do about AI"
 
 def render() -> None:
     """Draw the chat page and answer the question asked in this run, if any."""
-    ctx = resources.context()
+    ctx = resources.context(auth.user_id())
     conv_id = state.current_conversation(ctx.data)
     conversations.sidebar(ctx, conv_id)
     problem = startup.index_error()

@@ -1,4 +1,5 @@
-"""The frame around every page: configuration, the index check, navigation, the sidebar."""
+"""The frame around every page: who is signed in, configuration, the index check,
+navigation, the sidebar."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from thrive.base.errors import ThriveError
-from thrive.ui import navigation, privacy, resources, situation, startup, state
+from thrive.ui import auth, navigation, privacy, resources, situation, startup, state
 from thrive.ui.text import backend_label, plain
 
 
@@ -26,8 +27,11 @@ def main() -> None:
         page_icon=":material/eco:",
         initial_sidebar_state="expanded",
     )
+    who = auth.account()
+    if who is None:  # the sign-in screen, or why sign-in cannot work, is drawn instead
+        return
     try:
-        ctx = resources.context()
+        ctx = resources.context(who.user_id)
     except ValidationError as err:
         st.error(settings_problem(err), icon=":material/settings:")
         return
@@ -35,12 +39,13 @@ def main() -> None:
         st.error(str(err), icon=":material/error:")
         return
     st.sidebar.markdown("### :material/eco: Thrive")
+    auth.sidebar(who)
     startup.ensure_index(ctx)
     page = st.navigation(navigation.pages(), position="top")
     if state.take_chat_request():
         st.switch_page(navigation.chat_page())
     page.run()
     situation.sidebar(ctx)
-    privacy.sidebar(ctx)
+    privacy.sidebar(ctx, who)
     backend = ctx.coach.backend_name
     st.sidebar.caption(f"Answers by {plain(backend_label(backend))}.")

@@ -13,7 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from thrive.base.errors import ThriveError
-from thrive.ui import resources, state
+from thrive.ui import auth, resources, state
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def ensure_index(ctx: resources.PageContext) -> None:
     shared.ready.add(key)
     if action == "rebuild":
         resources.forget_loaded()  # the coach still holds the replaced collection
-        ctx = resources.context()
+        ctx = resources.context(auth.user_id())
     ctx.warm_up()
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from thrive.base.errors import InputError, ThriveError
 from thrive.base.schema import Profile
 from thrive.coaching.tools import ActionPlan, NicheSuggestions, parse_skills
-from thrive.ui import page_tools, resources, state, tool_results
+from thrive.ui import auth, page_tools, resources, state, tool_results
 from thrive.ui.resources import PageContext
 
 TAB = "thrive.tools.tab"
@@ -33,7 +33,7 @@ def render() -> None:
     question = st.session_state.pop(MORE, None)
     if question:
         _open_chat(str(question))
-    ctx = resources.context()
+    ctx = resources.context(auth.user_id())
     profile = ctx.profile()
     st.title("Coaching tools", anchor=False)
     st.markdown(
