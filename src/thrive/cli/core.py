@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.markdown import Markdown
 
-from thrive.base.errors import ThriveError
+from thrive.base.errors import ConfigurationError, ThriveError
 from thrive.cli.common import (
     JsonOption,
     LlmOption,
@@ -167,6 +167,7 @@ def run_app(
         # terminal, which hangs `make run` in a script and fails without a terminal.
         "--server.headless",
         "true",
+        *_secrets_files(page),
     ]
     if open_browser is None:
         open_browser = sys.platform in ("darwin", "win32") or bool(
@@ -185,6 +186,26 @@ def run_app(
     except KeyboardInterrupt:
         server.terminate()
         raise typer.Exit(server.wait()) from None
+
+
+def _secrets_files(page: Path) -> list[str]:
+    """Streamlit's `secrets.files` with the file THRIVE_SECRETS names last, so that it wins:
+    sign-in (`[auth]`) can live outside the checkout, e.g. in a mounted secret. Streamlit's
+    own places stay first, so `.streamlit/secrets.toml` keeps working."""
+    named = os.environ.get("THRIVE_SECRETS")
+    if not named:
+        return []
+    path = Path(named).expanduser().resolve()
+    if not path.is_file():
+        raise fail(
+            ConfigurationError(
+                f"THRIVE_SECRETS names {path}, which is not a file.",
+                fix="Point it at your secrets.toml (with an [auth] section) or unset it.",
+            )
+        )
+    own = [Path.home(), Path.cwd(), page.parent]  # Streamlit's user, project and app places
+    files = dict.fromkeys([*(str(d / ".streamlit" / "secrets.toml") for d in own), str(path)])
+    return [arg for file in files for arg in ("--secrets.files", file)]
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> bool:
