@@ -1,8 +1,9 @@
 """The real page in a real browser: `streamlit run app.py` on a free loopback port, driven by
 headless Chromium through Playwright.
 
-Chromium is Debian's (`/usr/bin/chromium`), never Playwright's download; the setup installs
-it with apt-get when it is missing, so a fresh CI machine runs this test too.
+Chromium is Debian's (`/usr/bin/chromium`), never Playwright's download; `ensure_chromium`
+(tests/page_driver.py) installs it with apt-get when it is missing, so a fresh CI machine
+runs this test too.
 """
 
 from __future__ import annotations
@@ -11,84 +12,33 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
+from page_driver import (
+    CHROMIUM_ARGS,
+    PLACEHOLDER,
+    ensure_chromium,
+    free_port,
+    settle,
+    stop,
+    wait_healthy,
+)
 from thrive.base.settings import Settings
 from thrive.knowledge.corpus import plain_text, read_corpus
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PLACEHOLDER = "Describe your work, or ask what to do about AI"
 QUESTION = "I write blog posts and product descriptions. Am I at risk?"
 TIMINGS: dict[str, float] = {}
 CITATION = re.compile(r"\[((?:threat|strategy|action)-\d)\]")
-
-
-def ensure_chromium() -> Path:
-    """Debian's Chromium, installed with apt-get when missing (CI machines start bare)."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail("Chromium is missing: install it with `sudo apt-get install -y chromium`.")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
-    assert CHROMIUM.exists(), "apt-get installed chromium but /usr/bin/chromium is missing"
-    return CHROMIUM
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def settle(page: Page) -> None:
-    """Wait until the page's script run is over (Streamlit greys out stale elements while
-    it runs), so a screenshot shows the page as the user will see it."""
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
-    page.wait_for_timeout(300)  # the last elements fade back in
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"streamlit was not healthy after {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -141,12 +91,7 @@ def server(
         TIMINGS["server_healthy_s"] = round(time.monotonic() - started, 1)
         yield url, started
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop(proc)
 
 
 def test_ask_stream_and_open_a_citation(server: tuple[str, float]) -> None:
