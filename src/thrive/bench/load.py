@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from thrive.base.errors import ConfigurationError
+from thrive.base.files import write_atomic
 from thrive.base.settings import load_settings
 from thrive.bench.servers import LOOPBACK, api_server, chroma_server
 
@@ -103,8 +104,8 @@ def run_load(
         "errors": single.failures + many.failures,
         "cross_talk": single.cross_talk + many.cross_talk,
     }
-    _write_atomic(out_dir / "load.json", json.dumps(report, indent=2) + "\n")
-    _write_atomic(out_dir / "load.md", render_markdown(report))
+    write_atomic(out_dir / "load.json", json.dumps(report, indent=2) + "\n")
+    write_atomic(out_dir / "load.md", render_markdown(report))
     return report
 
 
@@ -236,16 +237,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     if examples:
         lines += ["", "Failures:", *(f"- {e}" for e in examples)]
     return "\n".join(lines) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Readers see the old report or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
-    ) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
 
 
 def main(argv: list[str] | None = None) -> int:
