@@ -248,3 +248,39 @@ def test_the_user_id_is_never_in_a_prompt_or_an_answer(
         assert secret not in prompt
         assert secret not in repr(recording)
         assert secret not in shown(at)
+
+
+# -- THRIVE_SECRETS ----------------------------------------------------------------------------
+
+
+def test_thrive_secrets_naming_a_missing_file_stops_the_page(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THRIVE_SECRETS", str(tmp_path / "nowhere.toml"))
+    at = page(None, auth=None)
+    assert len(at.error) == 1 and "THRIVE_SECRETS names" in at.error[0].value
+    assert not at.chat_input and not at.button  # never the local user's page instead
+
+
+def test_thrive_secrets_unknown_to_streamlit_names_the_launch_to_use(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named = tmp_path / "secrets.toml"
+    named.write_text('[auth]\nredirect_uri = "http://127.0.0.1:8501/oauth2callback"\n')
+    monkeypatch.setenv("THRIVE_SECRETS", str(named))
+    at = page(None, auth=None)  # started without --secrets.files: [auth] would go unread
+    assert len(at.error) == 1 and "thrive app" in at.error[0].value
+    assert not at.chat_input
+
+
+def test_thrive_app_refuses_a_missing_secrets_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from thrive.cli.main import app
+
+    monkeypatch.setenv("THRIVE_SECRETS", str(tmp_path / "nowhere.toml"))
+    result = CliRunner().invoke(app, ["app", "--no-open", "--port", "9"])
+    assert result.exit_code == 1
+    assert "THRIVE_SECRETS names" in result.output and "nowhere.toml" in result.output
