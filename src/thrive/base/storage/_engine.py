@@ -89,7 +89,8 @@ def _create(url: str) -> Engine:
     try:
         parsed = sa.make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            engine = sa.create_engine(parsed, pool_size=10, max_overflow=20, pool_timeout=60)
+            # Few idle connections kept per file; bursts (20 writers) get overflow connections.
+            engine = sa.create_engine(parsed, pool_size=3, max_overflow=30, pool_timeout=60)
             _tune_sqlite(engine)
         elif parsed.get_backend_name() == "postgresql":
             engine = sa.create_engine(
