@@ -52,7 +52,8 @@ def test_a_fake_chat_model_answers_with_only_valid_citations(guide_settings):
     answer = coach.ask("I write product descriptions. Will AI take my clients?")
     assert "threat-1" in answer.retrieved
     assert "[threat-9]" not in answer.text and "[made-up-id]" not in answer.text
-    assert "[this](http://x.y)" in answer.text  # a Markdown link is not a citation
+    # A Markdown link is not a citation: its text stays, its foreign target goes.
+    assert "read this." in answer.text and "x.y" not in answer.text
     assert answer.citations and all(c.section_id in answer.retrieved for c in answer.citations)
     assert answer.backend == "fake:chat" and not answer.refused
     cited = {c.section_id for c in answer.citations}
@@ -75,8 +76,10 @@ def test_the_prompt_carries_the_passages_profile_history_and_system_prompt(guide
     assert "Answer only from the guide passages" in system
     assert "logo design" in system
     for passage in request.passages:
-        assert f"[{passage.section_id}]" in system
-    assert request.messages[-1][1] == "How do I raise my prices?"
+        assert f'<passage id="{passage.section_id}"' in system
+    # The user's words arrive as data blocks, the question and their earlier turn alike.
+    assert request.messages[-1][1] == "<user_message>\nHow do I raise my prices?\n</user_message>"
+    assert request.messages[1][1] == "<user_message>\nI design logos.\n</user_message>"
 
 
 def test_a_follow_up_is_answered_in_the_context_of_the_history(guide_settings):

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     chunk_words: int = Field(180, ge=40, le=2000)
     max_input_chars: int = Field(4000, ge=100)
     max_answer_tokens: int = Field(512, ge=16)
+    # The answering model's context window: prompts are trimmed to fit it (coaching/fitting).
+    # 4,096 is llama.cpp's default here and well inside every hosted model's window.
+    context_tokens: int = Field(4096, ge=1024)
     openai_api_key: str | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "THRIVE_OPENAI_API_KEY")
     )

@@ -21,11 +21,21 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from thrive.base.errors import InputError
 from thrive.base.schema import AnswerRequest, Citation, Passage, Profile, Turn, WorkNote
 from thrive.base.text import CITATION, citation_ids, cited_ids, is_section_id
+from thrive.coaching.fitting import approx_tokens, fit
 from thrive.coaching.safety import clean_question, looks_like_injection
+from thrive.coaching.untrusted import (
+    history_content,
+    passages_block,
+    profile_block,
+    screened_passage,
+    user_block,
+)
 from thrive.knowledge.retrieval import SearchResult
 
 HISTORY_TURNS = 6
 HISTORY_CHARS = 2000
+# The profile as the prompt gives it: fields may hold 500 characters each, 50 items a list.
+PROFILE_PROMPT_CHARS = 2000
 
 DECLINE_OUT_OF_SCOPE = (
     "That is outside what I can help with. I coach freelancers on how generative AI "
@@ -53,9 +63,11 @@ def system_prompt() -> str:
     )
 
 
+# Every untrusted text sits in a delimited block (thrive.coaching.untrusted); the values are
+# inserted by the template, never parsed as template syntax themselves.
 PROMPT = ChatPromptTemplate.from_messages(
     [
-        ("system", "{system}\n\nAbout the user: {profile}\n\nGuide passages:\n{context}"),
+        ("system", "{system}\n\nAbout the user:\n{profile}\n\nGuide passages:\n{context}"),
         MessagesPlaceholder("history"),
         ("human", "{question}"),
     ]
@@ -98,7 +110,8 @@ def standalone_question(question: str, history: list[Turn]) -> str:
 
 
 def unique_passages(result: SearchResult) -> list[Passage]:
-    """One passage per section (chunks of one section joined), best first."""
+    """One passage per section (chunks of one section joined), best first, each screened
+    for instruction-like sentences (a file in `corpus/` is data like any other)."""
     merged: dict[str, Passage] = {}
     for hit in result.hits:
         p = hit.passage()
@@ -109,11 +122,7 @@ def unique_passages(result: SearchResult) -> list[Passage]:
             )
         else:
             merged[p.section_id] = p
-    return list(merged.values())
-
-
-def render_context(passages: list[Passage]) -> str:
-    return "\n\n".join(f"[{p.section_id}] {p.title}\n{p.text}" for p in passages)
+    return [screened_passage(p) for p in merged.values()]
 
 
 def to_messages(prompt_value: Any) -> list[tuple[str, str]]:
@@ -144,6 +153,7 @@ def build_prepare_chain(
     max_chars: int,
     max_tokens: int,
     note_work: Callable[[str, Profile], WorkNote | None] = lambda q, p: None,
+    context_tokens: int = 4096,
 ) -> Runnable[dict[str, Any], Prepared]:
     """validate -> condense -> (decline | retrieve -> prompt), as one LCEL runnable."""
 
@@ -169,15 +179,24 @@ def build_prepare_chain(
         passages = unique_passages(result) if result and not refusal else []
         request = None
         if refusal is None:
+            profile = profile_block(_bounded(x["profile"].describe(), PROFILE_PROMPT_CHARS))
+            question = user_block(x["question"])
+            fitted, history = fit(
+                passages,
+                x["history"],
+                fixed_tokens=sum(map(approx_tokens, (system_prompt(), profile, question))),
+                context_tokens=context_tokens,
+                answer_tokens=max_tokens,
+            )
             prompt = PROMPT.invoke(
                 {
                     "system": system_prompt(),
-                    "profile": x["profile"].describe(),
-                    "context": render_context(passages),
+                    "profile": profile,
+                    "context": passages_block(fitted),
                     "history": [
-                        (t.role if t.role == "user" else "ai", t.content) for t in x["history"]
+                        (t.role if t.role == "user" else "ai", history_content(t)) for t in history
                     ],
-                    "question": x["question"],
+                    "question": question,
                 }
             )
             request = AnswerRequest(
@@ -206,6 +225,10 @@ def build_prepare_chain(
         | RunnablePassthrough.assign(search=RunnableLambda(retrieve))
         | RunnableLambda(assemble)
     )
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def filter_citations(tokens: Iterable[str], allowed: set[str]) -> Iterator[str]:

@@ -12,12 +12,15 @@ from thrive.base.errors import BackendUnavailable, ConfigurationError, ThriveErr
 from thrive.base.schema import Answer, Profile, WorkNote, as_profile
 from thrive.base.settings import Settings, load_settings
 from thrive.coaching.chain import (
+    DECLINE_INJECTION,
     Prepared,
     build_prepare_chain,
     citations_for,
     filter_citations,
+    system_prompt,
     tidy,
 )
+from thrive.coaching.output_guard import OutputGuard, urls_in
 from thrive.coaching.tools import ActionPlan, ExposureScorer, NicheSuggestions, SkillExposure
 from thrive.coaching.tools import build_plan as _build_plan
 from thrive.coaching.tools import suggest_niches as _suggest_niches
@@ -63,7 +66,11 @@ class Coach:
         self.fallback = fallback
         self._lock = threading.Lock()  # parts are built once even when sessions race
         self._prepare = build_prepare_chain(
-            self._search, settings.max_input_chars, settings.max_answer_tokens, self._note_work
+            self._search,
+            settings.max_input_chars,
+            settings.max_answer_tokens,
+            self._note_work,
+            settings.context_tokens,
         )
 
     @classmethod
@@ -229,12 +236,14 @@ class Coach:
             return
         assert prepared.request is not None
         allowed = set(prepared.retrieved)
+        # Images, foreign links and HTML out; a recital of the system prompt stopped.
+        guard = OutputGuard(system_prompt(), urls_in(p.text for p in prepared.passages))
         pieces: list[str] = []
         notice = ""
         backend = None
         try:
             backend = self.backend
-            for piece in filter_citations(backend.stream(prepared.request), allowed):
+            for piece in guard.filter(filter_citations(backend.stream(prepared.request), allowed)):
                 pieces.append(piece)
                 yield piece
         except (BackendUnavailable, ConfigurationError) as err:
@@ -243,9 +252,20 @@ class Coach:
             failed = backend.name if backend else self.settings.llm
             notice = FALLBACK_NOTICE.format(backend=failed, error=err)
             backend = ExtractiveBackend()
-            for piece in filter_citations(backend.stream(prepared.request), allowed):
+            for piece in guard.filter(filter_citations(backend.stream(prepared.request), allowed)):
                 pieces.append(piece)
                 yield piece
+        if guard.tripped:  # it began reciting its instructions: nothing of it is kept
+            yield "\n\n" + DECLINE_INJECTION
+            out.answer = Answer(
+                DECLINE_INJECTION,
+                [],
+                prepared.retrieved,
+                True,
+                backend.name,
+                latency_ms=_ms(started),
+            )
+            return
         text = tidy("".join(pieces))
         out.answer = Answer(
             text,

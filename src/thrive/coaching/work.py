@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from thrive.base.schema import Profile
+from thrive.coaching.safety import looks_like_injection
 
 # "I'm a (freelance) translator", "I work as a bookkeeper", "as a voice-over artist, ..."
 _ROLE = re.compile(
@@ -57,10 +58,19 @@ def work_in(question: str, profile: Profile) -> str | None:
             verb = (match.group("verb") or "").lower()
             # "I edit wedding videos" -> "editing wedding videos"; a bare noun stays as it is
             return f"{_GERUND.get(verb, verb)} {work}".strip() if verb else work
-    if profile.occupation:
-        return profile.occupation
-    named = profile.work()
+    # The profile's fields are free text: only what reads as the name of some work is used
+    # (not "{{ settings.key }}", markup or an instruction someone typed there).
+    named = [w for w in (profile.occupation, *profile.work()) if w and _names_work(w)]
     return named[0] if named else None
+
+
+# Letters (any script), digits and the punctuation of job titles: "UX/UI designer",
+# "voice-over artist", "A&R scout", "C++ developer".
+_WORK_NAME = re.compile(r"^[^\W_][\w .,'’&/+()-]{1,79}$")
+
+
+def _names_work(text: str) -> bool:
+    return bool(_WORK_NAME.match(text.strip())) and not looks_like_injection(text)
 
 
 _GERUND = {

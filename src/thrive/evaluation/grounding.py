@@ -32,6 +32,7 @@ from itertools import pairwise
 import numpy as np
 
 from thrive.base import embeddings
+from thrive.base.cache import VectorCache
 from thrive.base.schema import Passage
 from thrive.evaluation.text import Sentence, content_words, sentences
 
@@ -41,7 +42,9 @@ MIN_OVERLAP = 0.55  # with MIN_SIM: at least half of the claim's content words a
 MIN_CLAIM_WORDS = 4  # fewer content words: a connecting phrase, not a claim
 RESTATES_USER = 0.6  # this share of its words from the user's own input: a restatement
 
-_cache: dict[str, np.ndarray] = {}
+# Bounded: a long eval of answers from a model that writes new sentences each time would
+# otherwise grow it without end. 20,000 vectors of 384 floats are about 30 MB.
+_cache = VectorCache(20_000)
 
 
 @dataclass
@@ -60,15 +63,10 @@ class Grounding:
 
 def _encode(texts: Sequence[str]) -> np.ndarray:
     """Embeddings, cached: the guide's sentences recur across every case of a run."""
-    missing = [t for t in dict.fromkeys(texts) if t not in _cache]
-    for start in range(0, len(missing), 32):
-        batch = missing[start : start + 32]
-        # The query engine (ONNX): same vectors as the bulk one, without importing torch.
-        for text, vector in zip(batch, embeddings.encode(batch, bulk=False), strict=True):
-            _cache[text] = vector
     if not texts:
         return np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
-    return np.stack([_cache[t] for t in texts])
+    # The query engine (ONNX): same vectors as the bulk one, without importing torch.
+    return _cache.vectors(texts, lambda batch: embeddings.encode(batch, bulk=False))
 
 
 def _windows(passage: Passage) -> list[str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import cache
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -57,9 +57,14 @@ def sentences(text: str) -> list[Sentence]:
     return out
 
 
-@cache
+_local = threading.local()
+
+
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+    """One stemmer per thread: PyStemmer's objects are not safe to share between threads."""
+    if not hasattr(_local, "stemmer"):
+        _local.stemmer = Stemmer.Stemmer("english")
+    return _local.stemmer
 
 
 def content_words(text: str) -> list[str]:

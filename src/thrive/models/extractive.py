@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thrive.base import embeddings
+from thrive.base.cache import VectorCache
 from thrive.base.schema import AnswerRequest, Passage, WorkNote
 from thrive.base.settings import Settings
 from thrive.models.base import Backend
@@ -25,7 +26,9 @@ _ACTION_QUESTION = re.compile(
     r"adapt|stand out|protect|prepare|respond)\b",
     re.I,
 )
-_vector_cache: dict[str, np.ndarray] = {}
+# Bounded: the bundled guide has ~400 sentences, but a server with many large guides would
+# otherwise keep every sentence it ever embedded. 50,000 vectors are about 75 MB.
+_vector_cache = VectorCache(50_000)
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,7 @@ def split_sentences(passage: Passage) -> list[Sentence]:
 
 def _vectors(texts: list[str]) -> np.ndarray:
     """Sentence embeddings, cached: the guide's sentences are few and asked about often."""
-    missing = [t for t in dict.fromkeys(texts) if t not in _vector_cache]
-    if missing:
-        for text, vector in zip(missing, embeddings.encode(missing), strict=True):
-            _vector_cache[text] = vector
-    return np.stack([_vector_cache[t] for t in texts])
+    return _vector_cache.vectors(texts, embeddings.encode)
 
 
 def prefetch(passages: Iterable[Passage]) -> int:
