@@ -76,6 +76,7 @@ def run_load(
             fix="Choose --users and --run-time inside those bounds.",
         )
     single_run_time_s = single_run_time_s or run_time_s
+    busy_before = os.getloadavg()[0]  # other work on the machine moves every figure
     with tempfile.TemporaryDirectory(prefix="thrive-load-") as tmp:
         work = Path(tmp)
         with _store(work, chroma) as store_env:
@@ -96,6 +97,7 @@ def run_load(
             ),
             "database": NO_DATABASE,
             "cpus": os.cpu_count(),
+            "load_average_1min": {"before": busy_before, "after": os.getloadavg()[0]},
             "python": platform.python_version(),
             "mix": "per user: 3 asks, 1 streamed ask, 1 exposure check",
         },
@@ -217,10 +219,12 @@ def _phase(users: int, run_time_s: int, stats: Path, failures: Path) -> Phase:
 
 def render_markdown(report: dict[str, Any]) -> str:
     setup = report["setup"]
+    busy = setup["load_average_1min"]
     lines = [
         "# Load test",
         "",
-        f"{report['generated']}, {setup['cpus']} CPUs; {setup['api']}, {setup['llm']} coach, "
+        f"{report['generated']}, {setup['cpus']} CPUs (load average {busy['before']:.1f} "
+        f"before, {busy['after']:.1f} after); {setup['api']}, {setup['llm']} coach, "
         f"{setup['vector_store']}. Mix: {setup['mix']}. Database: {setup['database']}.",
         "",
         "| users | time (s) | requests | throughput (req/s) | p50 (ms) | p95 (ms) | errors "
