@@ -28,6 +28,8 @@ class Settings(BaseSettings):
         "openai-compatible:<model>, llamacpp:<path.gguf>",
     )
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server")
+    # Sent as a header to the Chroma server (for a proxy in front of it); never logged.
+    chroma_token: SecretStr | None = Field(None, description="token for the Chroma server")
     # Guards `thrive serve-api` (all but /healthz) when set; a SecretStr never shows in logs.
     api_token: SecretStr | None = Field(None, description="Bearer token of the HTTP API")
     gguf: Path | None = Field(None, description="GGUF model for the llamacpp backend")

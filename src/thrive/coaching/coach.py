@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from thrive.base.errors import BackendUnavailable, ConfigurationError, ThriveError
+from thrive.base.errors import BackendUnavailable, ConfigurationError, StoreError, ThriveError
 from thrive.base.schema import Answer, Profile, WorkNote, as_profile
 from thrive.base.settings import Settings, load_settings
 from thrive.coaching.chain import (
@@ -63,6 +63,8 @@ class Coach:
         self.settings = settings
         self._backend = backend
         self._searcher = searcher
+        self._live_index = searcher is None  # follow the store's pointer (see `searcher`)
+        self._index_lock = threading.Lock()
         self.fallback = fallback
         self._lock = threading.Lock()  # parts are built once even when sessions race
         self._prepare = build_prepare_chain(
@@ -106,11 +108,27 @@ class Coach:
 
     @property
     def searcher(self) -> GuideSearcher:
-        if self._searcher is None:
-            with self._lock:
-                if self._searcher is None:
-                    self._searcher = GuideSearcher.open(self.settings)
-        return self._searcher
+        """The searcher of the active index version. Each use reads the store's pointer (one
+        small read), so a session moves to a new ingest, by this process or another, at its
+        next question; a searcher passed in by hand stays as it is."""
+        with self._index_lock:
+            if self._searcher is None:
+                self._searcher = GuideSearcher.open(self.settings)
+            elif self._live_index:
+                self._searcher = self._searcher.refreshed()
+            return self._searcher
+
+    def _searching(self, query: str, profile_text: str, k: int) -> SearchResult:
+        try:
+            return self.searcher.search(query, profile_text=profile_text, k=k)
+        except StoreError:
+            if not self._live_index:
+                raise
+            # The version was dropped between reading the pointer and querying it (two
+            # ingests finished meanwhile): read the pointer again, once.
+            with self._index_lock:
+                self._searcher = GuideSearcher.open(self.settings)
+            return self._searcher.search(query, profile_text=profile_text, k=k)
 
     # -- the index -------------------------------------------------------------------------
 
@@ -127,8 +145,8 @@ class Coach:
         report = ingest(
             self.settings, rebuild=rebuild, progress=progress, wait_s=wait_s, on_wait=on_wait
         )
-        with self._lock:
-            self._searcher = None
+        with self._index_lock:
+            self._searcher, self._live_index = None, True
         return report
 
     @property
@@ -158,7 +176,7 @@ class Coach:
         return read_sections(self.settings.corpus_dir)
 
     def _search(self, query: str, profile: Profile) -> SearchResult:
-        return self.searcher.search(query, profile_text=profile.as_query(), k=self.settings.top_k)
+        return self._searching(query, profile.as_query(), self.settings.top_k)
 
     def _note_work(self, question: str, profile: Profile) -> WorkNote | None:
         """The person's work and its exposure, for the answer's opening."""
@@ -181,9 +199,7 @@ class Coach:
     def search(
         self, query: str, profile: Profile | dict[str, Any] | None = None, k: int | None = None
     ) -> SearchResult:
-        return self.searcher.search(
-            query, profile_text=as_profile(profile).as_query(), k=k or self.settings.top_k
-        )
+        return self._searching(query, as_profile(profile).as_query(), k or self.settings.top_k)
 
     # -- answering -------------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
 """Ingestion: the corpus into the vector store, incrementally.
 
-Unchanged chunks (same id, same content hash) are not embedded again, removed ones are
-deleted, and a change of embedding model or `--rebuild` builds a fresh collection that
-replaces the old one only once it is complete. One ingest at a time, guarded by a lock file.
+Every ingest that changes anything fills a new collection version: unchanged chunks (same
+id, same content hash) are copied with their vectors from the active version, never embedded
+again; changed and new ones are embedded; removed ones are left out. A change of embedding
+model or `--rebuild` embeds everything. The new version replaces the old one only once it is
+complete (see store.py). One ingest at a time: a lock file beside the embedded store, a lock
+record in the server for a Chroma server (shared by every host).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from filelock import FileLock, Timeout
 
@@ -21,7 +26,16 @@ from thrive.base import embeddings
 from thrive.base.errors import StoreError
 from thrive.base.settings import Settings
 from thrive.knowledge.corpus import Chunk, chunk_sections, read_corpus
-from thrive.knowledge.store import GuideIndex, connect, get_all, move_aside
+from thrive.knowledge.lexical import persist_lexical, prune_lexical
+from thrive.knowledge.store import (
+    PAGE,
+    GuideIndex,
+    SharedLock,
+    connect,
+    get_all,
+    move_aside,
+    translated,
+)
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 BATCH = 64
@@ -95,6 +109,24 @@ def lock_path(settings: Settings) -> Path:
     return path / ".ingest.lock"
 
 
+class _FileLock:
+    """The embedded store's lock: a file lock, released by the OS if the process dies."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._lock = FileLock(str(lock_path(settings)))
+        self.lock_file = self._lock.lock_file
+
+    def acquire(self, timeout: float) -> bool:
+        try:
+            self._lock.acquire(timeout=timeout)
+        except Timeout:
+            return False
+        return True
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 def ingest(
     settings: Settings,
     *,
@@ -106,23 +138,68 @@ def ingest(
     """Bring the index in line with `corpus/`. Returns what changed."""
     started = time.perf_counter()
     chunks = chunk_sections(read_corpus(Path(settings.corpus_dir)), settings.chunk_words)
-    lock = FileLock(str(lock_path(settings)))
+    lock: _FileLock | SharedLock
+    if settings.chroma_url:
+        lock = SharedLock(connect(settings), settings.collection)
+    else:
+        lock = _FileLock(settings)
+    with translated(settings):
+        held = lock.acquire(timeout=0)
+        if not held:
+            if on_wait:
+                on_wait()
+            held = lock.acquire(timeout=wait_s)
+    if not held:
+        raise StoreError(
+            f"Another ingest has held the lock {lock.lock_file} for over {wait_s:.0f} s.",
+            fix="Wait for it to finish, or stop it; then run `thrive ingest` again.",
+        )
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if on_wait:
-            on_wait()
-        try:
-            lock.acquire(timeout=wait_s)
-        except Timeout as err:
-            raise StoreError(
-                f"Another ingest has held the lock {lock.lock_file} for over {wait_s:.0f} s.",
-                fix="Wait for it to finish, or stop it; then run `thrive ingest` again.",
-            ) from err
-    try:
-        return _ingest_locked(settings, chunks, rebuild, progress, started)
+        with translated(settings):
+            return _ingest_locked(settings, chunks, rebuild, progress, started)
     finally:
         lock.release()
+
+
+def _open(settings: Settings, rebuild: bool) -> tuple[ClientAPI, Collection | None, str | None]:
+    """The store and its active version; with `rebuild`, a broken store is moved aside."""
+    try:
+        client = connect(settings)
+        with translated(settings):
+            current = GuideIndex(client, settings.collection).active()
+            if current is not None:
+                current.count()  # a store that cannot be read fails here, not half-way
+        return client, current, None
+    except StoreError:
+        if not rebuild:
+            raise
+    moved = move_aside(settings)  # a broken store is kept, not deleted
+    return connect(settings), None, str(moved) if moved else None
+
+
+def _copy_unchanged(source: Collection, target: Collection, skip: set[str]) -> None:
+    """The unchanged chunks, vectors and all, from the active version into the new one."""
+    offset = 0
+    while True:
+        got = source.get(
+            include=["embeddings", "documents", "metadatas"],  # type: ignore[list-item]
+            limit=PAGE,
+            offset=offset,
+        )
+        keep = [j for j, i in enumerate(got["ids"]) if i not in skip]
+        if keep:
+            vectors = got["embeddings"]
+            assert vectors is not None and got["documents"] is not None
+            metas = got["metadatas"] or []
+            target.add(
+                ids=[got["ids"][j] for j in keep],
+                embeddings=np.asarray(vectors)[keep],
+                documents=[got["documents"][j] for j in keep],
+                metadatas=[metas[j] for j in keep],
+            )
+        if len(got["ids"]) < PAGE:
+            return
+        offset += PAGE
 
 
 def _ingest_locked(
@@ -132,19 +209,8 @@ def _ingest_locked(
     progress: Progress | None,
     started: float,
 ) -> IngestReport:
-    moved = None
-    try:
-        client = connect(settings)
-        index = GuideIndex(client, settings.collection)
-        current = index.active()
-    except StoreError:
-        if not rebuild:
-            raise
-        moved_path = move_aside(settings)  # a broken store is kept, not deleted
-        moved = str(moved_path) if moved_path else None
-        client = connect(settings)
-        index = GuideIndex(client, settings.collection)
-        current = None
+    client, current, moved = _open(settings, rebuild)
+    index = GuideIndex(client, settings.collection)
 
     version = corpus_version(chunks)
     meta = {"embedding_model": embeddings.MODEL_NAME, "chunk_words": settings.chunk_words}
@@ -152,12 +218,11 @@ def _ingest_locked(
         (current.metadata or {}).get(k) != v for k, v in meta.items()
     )
     fresh = rebuild or current is None or stale_model
-    target = index.new_collection({**meta, "corpus_version": ""}) if fresh else current
-    assert target is not None
 
     existing: dict[str, str] = {}
     if not fresh:
-        got = get_all(target, ["metadatas"])
+        assert current is not None
+        got = get_all(current, ["metadatas"])
         existing = {
             i: str((m or {}).get("content_hash", ""))
             for i, m in zip(got["ids"], got["metadatas"], strict=True)
@@ -166,23 +231,32 @@ def _ingest_locked(
     todo = [c for c in chunks if existing.get(c.chunk_id) != c.content_hash]
     to_delete = sorted(set(existing) - wanted)
     added = sum(1 for c in todo if c.chunk_id not in existing)
-
-    if progress:
-        progress(0, len(todo))
-    _embed_and_store(target, todo, progress)
-    if to_delete:
-        target.delete(ids=to_delete)
-    if fresh or todo or to_delete or (target.metadata or {}).get("corpus_version") != version:
-        target.modify(metadata={**meta, "corpus_version": version})
-    if fresh:
-        index.activate(target)
-    return IngestReport(
+    report = IngestReport(
         added=added,
         updated=len(todo) - added,
         deleted=len(to_delete),
         unchanged=len(chunks) - len(todo),
         rebuilt=fresh,
-        seconds=time.perf_counter() - started,
+        seconds=0.0,
         corpus_version=version,
         moved_aside=moved,
     )
+    same_version = current is not None and (current.metadata or {}).get("corpus_version") == version
+    if not fresh and not todo and not to_delete and same_version:
+        report.seconds = time.perf_counter() - started
+        return report  # nothing changed: the active version stays
+
+    # A new version, filled while readers keep using the active one.
+    target = index.new_collection({**meta, "corpus_version": ""})
+    if not fresh:
+        assert current is not None
+        _copy_unchanged(current, target, {c.chunk_id for c in todo} | set(to_delete))
+    if progress:
+        progress(0, len(todo))
+    _embed_and_store(target, todo, progress)
+    target.modify(metadata={**meta, "corpus_version": version})
+    persist_lexical(settings, target)  # so that the first session to open it does not build it
+    kept = index.activate(target)
+    prune_lexical(settings, kept)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,23 +1,23 @@
 """Hybrid retrieval over the guide: dense (Chroma) and lexical (BM25) fused by reciprocal
 rank fusion, enriched by the user's profile, with an out-of-scope signal.
 
-The lexical index is built once per corpus version and shared by every retriever in the
-process; the dense side is a plain Chroma query on precomputed vectors.
+The lexical index is built once per collection version, saved beside it and loaded by every
+later open (lexical.py); the dense side is a plain Chroma query on precomputed vectors. A
+searcher belongs to one version: `refreshed` (one small read of the store's pointer, made
+before each question) hands over to the version an ingest activated since.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import bm25s
 import numpy as np
-import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
-from bm25s.tokenization import Tokenizer
 from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -28,8 +28,19 @@ from thrive.base import embeddings
 from thrive.base.schema import Passage
 from thrive.base.settings import Settings
 from thrive.knowledge.corpus import KEY
-from thrive.knowledge.store import GuideIndex, StoredChunk, all_chunks, connect
+from thrive.knowledge.lexical import ChunkTable, LexicalIndex, open_lexical
+from thrive.knowledge.store import (
+    GuideIndex,
+    StoredChunk,
+    check_embedded,
+    connect,
+    store_identity,
+    translated,
+    where,
+)
 from thrive.knowledge.structure import guide_sentences
+
+__all__ = ["GuideSearcher", "Hit", "HybridRetriever", "LexicalIndex", "SearchResult", "to_document"]
 
 Mode = Literal["hybrid", "dense", "bm25"]
 # Words that make a short question ("Am I at risk?", "What should I do?") about the user's
@@ -100,28 +111,6 @@ class SearchResult:
         return list(dict.fromkeys(h.section_id for h in self.hits))
 
 
-class LexicalIndex:
-    """BM25 (bm25s, sparse matrices: ~0.3 ms a query at 50k chunks) with English stemming."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self.tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"), lower=True)
-        ids = self.tokenizer.tokenize(texts, return_as="ids", show_progress=False)
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(ids, show_progress=False)
-        self.size = len(texts)
-
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        tokens = self.tokenizer.tokenize(
-            [query], update_vocab=False, return_as="ids", show_progress=False
-        )
-        if not tokens or not tokens[0] or self.size == 0:
-            return []
-        docs, scores = self.bm25.retrieve(
-            tokens, k=min(n, self.size), show_progress=False, n_threads=1
-        )
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
-
 class GuideSearcher:
     """Everything a query needs, loaded once: the collection, its chunks and the BM25 index."""
 
@@ -129,26 +118,35 @@ class GuideSearcher:
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
-        self, collection: Collection, chunks: list[StoredChunk], scope_threshold: float = 0.22
+        self,
+        collection: Collection,
+        chunks: Sequence[StoredChunk],
+        scope_threshold: float = 0.22,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.collection = collection
-        self.chunks = chunks
-        self.position = {c.chunk_id: i for i, c in enumerate(chunks)}
+        table = chunks if isinstance(chunks, ChunkTable) else ChunkTable.of(list(chunks))
+        self._table = table
+        self.chunks: Sequence[StoredChunk] = table
+        self.position = {cid: i for i, cid in enumerate(table.ids)}
         # A hit on a line key stands for its section: the section's first text chunk.
         self.section_chunk: dict[str, int] = {}
-        for i, c in enumerate(chunks):
-            if c.metadata.get("granularity") != KEY:
-                self.section_chunk.setdefault(str(c.metadata.get("section_id")), i)
-        self.lexical = LexicalIndex([c.text for c in chunks])
+        for i, (section, is_key) in enumerate(zip(table.section_ids, table.is_key, strict=True)):
+            if not is_key:
+                self.section_chunk.setdefault(section, i)
+        self.lexical = lexical if lexical is not None else LexicalIndex([c.text for c in table])
         self.scope_threshold = scope_threshold
         self.version = str((collection.metadata or {}).get("corpus_version", ""))
+        self._index: GuideIndex | None = None  # set by `open`: how `refreshed` reads the pointer
+        self._identity: tuple[int, int] | None = None
+        self.settings: Settings | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> GuideSearcher:
-        """The searcher for the active index; reused while the corpus version is unchanged."""
-        collection = GuideIndex(connect(settings), settings.collection).require_active()
-        where = settings.chroma_url or Path(settings.vectorstore_dir).resolve()
-        store = f"{where}|{settings.collection}"
+        """The searcher for the active version; reused while that version is active."""
+        index = GuideIndex(connect(settings, create=False), settings.collection)
+        collection = index.require_active()
+        store = f"{where(settings)}|{settings.collection}"
         version = str((collection.metadata or {}).get("corpus_version", ""))
         key = (store, f"{collection.name}@{version}")
         with cls._lock:
@@ -157,25 +155,52 @@ class GuideSearcher:
                 # page that sees many re-ingests must not keep every old BM25 index alive.
                 for old in [k for k in cls._cache if k[0] == store]:
                     del cls._cache[old]
-                cls._cache[key] = cls(collection, all_chunks(collection), settings.scope_threshold)
+                with translated(settings):
+                    chunks, lexical = open_lexical(settings, collection)
+                searcher = cls(collection, chunks, settings.scope_threshold, lexical)
+                searcher._index = index
+                searcher._identity = store_identity(settings)
+                searcher.settings = settings
+                cls._cache[key] = searcher
             return cls._cache[key]
+
+    def refreshed(self) -> GuideSearcher:
+        """This searcher while its version is active, else the searcher of the version the
+        pointer names now: a session moves to a new ingest at its next question."""
+        settings = self.settings
+        if settings is None or self._index is None:
+            return self  # built by hand, not from a store
+        if not settings.chroma_url:
+            check_embedded(settings)  # raises when the store was removed
+            if store_identity(settings) != self._identity:  # rebuilt by another process
+                return GuideSearcher.open(settings)
+        with translated(settings):
+            name = self._index.active_name()
+        return self if name == self.collection.name else GuideSearcher.open(settings)
+
+    def _translated(self) -> AbstractContextManager[None]:
+        return translated(self.settings) if self.settings is not None else nullcontext()
 
     @property
     def text_chunks(self) -> list[StoredChunk]:
         """The chunks a passage is made of (not the line keys)."""
-        return [c for c in self.chunks if c.metadata.get("granularity") != KEY]
+        return [self.chunks[i] for i, is_key in enumerate(self._table.is_key) if not is_key]
 
     def section_text(self, section_id: str) -> str:
+        table = self._table
         return "\n".join(
-            c.text for c in self.text_chunks if c.metadata.get("section_id") == section_id
+            table[i].text
+            for i, (sid, is_key) in enumerate(zip(table.section_ids, table.is_key, strict=True))
+            if sid == section_id and not is_key
         )
 
     def _dense(self, vectors: np.ndarray, n: int) -> list[list[tuple[int, float]]]:
         """One run of (position, similarity) per vector, from a single Chroma query: each
         call has a fixed cost (~1 ms), so the profile's vector rides along with the question's."""
-        got = self.collection.query(
-            query_embeddings=vectors, n_results=min(n, len(self.chunks)), include=["distances"]
-        )  # type: ignore[list-item]
+        with self._translated():
+            got = self.collection.query(
+                query_embeddings=vectors, n_results=min(n, len(self.chunks)), include=["distances"]
+            )  # type: ignore[list-item]
         return [
             [
                 (self.position[i], 1.0 - float(d))
@@ -253,7 +278,8 @@ class GuideSearcher:
         if not positions:
             return {}
         ids = [self.chunks[p].chunk_id for p in positions]
-        got = self.collection.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
+        with self._translated():
+            got = self.collection.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
         stored = np.asarray(got["embeddings"], dtype=np.float32)
         sims = stored @ vector
         return {self.position[i]: float(s) for i, s in zip(got["ids"], sims, strict=True)}
