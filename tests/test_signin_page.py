@@ -189,7 +189,7 @@ def test_sign_out_returns_to_the_sign_in_screen(data_dir: Path) -> None:
 def test_your_data_says_what_where_and_for_whom(data_dir: Path) -> None:
     signed_in = "\n".join(c.value for c in page(ALICE).sidebar.caption)
     assert "Kept for Alice Archer (alice@example.com)" in signed_in
-    for what in ("situation", "conversations", "messages", "feedback", "plan progress"):
+    for what in ("situation", "conversations", "messages", "feedback", "progress of your plan"):
         assert what in signed_in
     assert str((data_dir / "thrive.sqlite3").resolve()) in signed_in.replace("\\", "")
     assert "leaves everyone else's data" in signed_in

@@ -16,7 +16,7 @@ from thrive.ui.text import plain
 CONFIRM = "thrive.delete_all.confirm"
 WHAT = (
     "your situation (profile), your conversations and their messages, your feedback on "
-    "answers, and your 30-day plan progress"
+    "answers, and the progress of your plan"
 )
 
 
