@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from thrive.base.errors import InputError, ThriveError
-from thrive.base.schema import Profile
+from thrive.base.schema import Profile, as_profile
 from thrive.base.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -52,15 +52,35 @@ def fail(err: Exception, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+# A profile is a few hundred bytes; anything past this is the wrong file (a log, a dump).
+MAX_PROFILE_BYTES = 1_000_000
+
+
 def read_profile(path: Path | None) -> Profile:
+    """The profile in a JSON file, or an `InputError` naming what is wrong with the file."""
     if path is None:
         return Profile()
     try:
-        raw = json.loads(path.read_text("utf-8"))
+        size = path.stat().st_size
+        if path.is_dir():
+            raise InputError(f"{path} is a folder, not a profile file.", fix="Give a JSON file.")
+        if size > MAX_PROFILE_BYTES:
+            raise InputError(
+                f"The profile file {path} is {size / 1e6:,.1f} MB; a profile is at most 1 MB.",
+                fix="Check that you gave the right file: a profile is a small JSON object.",
+            )
+        data = path.read_bytes()  # bounded by the size check above
     except OSError as err:
         raise InputError(
             f"Cannot read the profile file {path}: {err.strerror}.", fix="Check the path."
         ) from err
+    if b"\x00" in data:
+        raise InputError(
+            f"The profile file {path} is binary data, not JSON.",
+            fix='Write it like {"skills": ["copywriting"], "goals": "..."}.',
+        )
+    try:
+        raw = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(
             f"The profile file {path} is not valid JSON ({err}).",
@@ -71,13 +91,7 @@ def read_profile(path: Path | None) -> Profile:
             f"The profile file {path} must hold a JSON object.",
             fix='Write it like {"skills": ["copywriting"]}.',
         )
-    try:
-        return Profile.model_validate(raw)
-    except ValueError as err:
-        raise InputError(
-            f"The profile file {path} has invalid fields: {err}",
-            fix="See the profile format in the README.",
-        ) from err
+    return as_profile(raw)  # names the invalid fields and the limits
 
 
 def settings_for(llm: str | None = None) -> Settings:
