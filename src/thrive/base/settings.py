@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -52,17 +53,43 @@ class Settings(BaseSettings):
     # The answering model's context window: prompts are trimmed to fit it (coaching/fitting).
     # 4,096 is llama.cpp's default here and well inside every hosted model's window.
     context_tokens: int = Field(4096, ge=1024)
-    openai_api_key: str | None = Field(
+    # A SecretStr: printed, logged or dumped it shows as '**********'.
+    openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "THRIVE_OPENAI_API_KEY")
     )
     openai_base_url: str | None = Field(
         None, validation_alias=AliasChoices("OPENAI_BASE_URL", "THRIVE_OPENAI_BASE_URL")
     )
-    request_timeout_s: float = 60.0
+    # Per attempt: the wait for a connection, and for each piece of a streamed answer.
+    request_timeout_s: float = Field(60.0, gt=0)
+    # Retries of a failed request to an LLM server (429, 5xx, timeouts, refused connections),
+    # with the openai client's backoff; a server's Retry-After is honoured up to the cap.
+    max_retries: int = Field(2, ge=0, le=10)
+    retry_after_cap_s: float = Field(10.0, ge=0)
 
     @property
     def uses_server_store(self) -> bool:
         return bool(self.chroma_url)
+
+    def api_key(self) -> str | None:
+        """The key itself, for the one place that sends it (the openai client)."""
+        key = self.openai_api_key
+        if isinstance(key, SecretStr):  # model_copy(update=...) may have put a plain str here
+            return key.get_secret_value() or None
+        return key or None
+
+    def cache_key(self) -> str:
+        """Identifies these settings for a cache. Secrets (the API key, tokens) enter only
+        as SHA-256 digests: never themselves, yet two different keys never share a cached
+        coach, as their '**********' dumps would."""
+        secret = [n for n, f in type(self).model_fields.items() if "SecretStr" in str(f.annotation)]
+        digests = {}
+        for name in secret:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            digests[name] = hashlib.sha256(value.encode()).hexdigest() if value else ""
+        return f"{self.model_dump_json(exclude=set(secret))}|{sorted(digests.items())}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from thrive.base.errors import BackendUnavailable, ConfigurationError, StoreError, ThriveError
@@ -36,6 +37,11 @@ from thrive.models.extractive import ExtractiveBackend, prefetch
 FALLBACK_NOTICE = (
     "The configured LLM ({backend}) failed: {error} The offline coach answered instead."
 )
+CUT_NOTICE = (
+    "The configured LLM ({backend}) stopped mid-answer: {error} Its unfinished text is "
+    "marked as cut off; the offline coach answered in full below it."
+)
+CUT_MARK = "\n\n*(cut off: the model stopped here, unfinished)*\n\n**The offline coach:**\n\n"
 
 
 class AnswerStream:
@@ -263,10 +269,16 @@ class Coach:
                 pieces.append(piece)
                 yield piece
         except (BackendUnavailable, ConfigurationError) as err:
-            if not self.fallback or pieces:
+            if not self.fallback:
                 raise
             failed = backend.name if backend else self.settings.llm
             notice = FALLBACK_NOTICE.format(backend=failed, error=err)
+            if pieces:
+                # The start was shown already: marked as unfinished, then the offline coach's
+                # whole answer, so that half an answer never passes for a whole one.
+                notice = CUT_NOTICE.format(backend=failed, error=err)
+                pieces.append(CUT_MARK)
+                yield CUT_MARK
             backend = ExtractiveBackend()
             for piece in guard.filter(filter_citations(backend.stream(prepared.request), allowed)):
                 pieces.append(piece)
@@ -296,6 +308,16 @@ class Coach:
 
     def _backend_name(self) -> str:
         return self._backend.name if self._backend else self.settings.llm
+
+    @staticmethod
+    def model_server_command(
+        gguf: Path, *, host: str = "127.0.0.1", port: int = 8080, n_ctx: int = 4096
+    ) -> list[str]:
+        """The command line of llama.cpp's OpenAI-compatible server for a GGUF file, as
+        `thrive serve-model` runs it (the faces reach the models layer only through here)."""
+        from thrive.models.llamacpp import server_command
+
+        return server_command(gguf, host=host, port=port, n_ctx=n_ctx)
 
     # -- coaching tools (thrive.coaching.tools): same guide, no vector store needed ----------------
 

@@ -124,10 +124,10 @@ def chat_messages(messages: list[tuple[str, str]], chat_format: str | None) -> l
 
 
 class LlamaCppBackend(Backend):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, n_ctx: int = 4096) -> None:
         self.path = path
         self.name = f"llamacpp:{path.name}"
-        self.llama = load_llama(str(path))
+        self.llama = load_llama(str(path), n_ctx)
         self._lock = threading.Lock()  # one llama.cpp context is not safe to share at once
 
     def stream(self, request: AnswerRequest) -> Iterator[str]:
@@ -143,8 +143,9 @@ class LlamaCppBackend(Backend):
                     piece = event["choices"][0]["delta"].get("content")
                     if piece:
                         yield piece
-            except (RuntimeError, ValueError, KeyError, IndexError) as err:
-                # e.g. "Requested tokens exceed context window": the model failed, not Thrive
+            except Exception as err:
+                # e.g. "Requested tokens exceed context window" (ValueError), a decode
+                # failure (RuntimeError): the model failed, so the page's fallback runs
                 raise BackendUnavailable(
                     f"llama.cpp failed while answering with {self.path.name}: {err}.",
                     fix="Try a shorter question or fewer passages (THRIVE_TOP_K), or use "
@@ -155,3 +156,51 @@ class LlamaCppBackend(Backend):
 @register("llamacpp")
 def _llamacpp(model: str, settings: Settings) -> Backend:
     return LlamaCppBackend(model_file(model, settings))
+
+
+def chat_format_for(path: Path) -> str | None:
+    """The chat format llama.cpp should use for a GGUF with no template of its own (read
+    from its metadata; the weights are not loaded), else None: the file's own template."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return None
+    try:
+        vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except Exception:  # the server reports an unusable file itself, more precisely
+        return None
+    try:
+        if "tokenizer.chat_template" in vocab.metadata:
+            return None
+        return _CHAT_FORMAT_BY_ARCHITECTURE.get(str(vocab.metadata.get("general.architecture")))
+    finally:
+        vocab.close()
+
+
+def server_command(
+    path: Path, *, host: str = "127.0.0.1", port: int = 8080, n_ctx: int = 4096
+) -> list[str]:
+    """The command line of llama-cpp-python's OpenAI-compatible server for a GGUF. The
+    model is served under the file's stem, which `/v1/models` lists (so that
+    `openai-compatible:auto` finds it)."""
+    import sys
+
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(path),
+        "--model_alias",
+        path.stem,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+    ]
+    chat_format = chat_format_for(path)
+    if chat_format:
+        command += ["--chat_format", chat_format]
+    return command

@@ -42,10 +42,10 @@ def resolve_spec(spec: str | None, settings: Settings) -> str:
     spec = (spec or settings.llm or "auto").strip()
     if spec != "auto":
         return spec
-    if settings.openai_api_key:
+    if settings.api_key():
         return "openai:gpt-4o-mini"
     if settings.openai_base_url:
-        return "openai-compatible:default"
+        return "openai-compatible:auto"  # the model is asked of the server's /v1/models
     if settings.gguf and Path(settings.gguf).is_file():
         return f"llamacpp:{settings.gguf}"
     return "extractive"

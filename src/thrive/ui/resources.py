@@ -20,6 +20,7 @@ from thrive.base.schema import Profile
 from thrive.base.settings import Settings, load_settings
 from thrive.base.storage import LOCAL_USER, UserData
 from thrive.coaching.coach import Coach
+from thrive.ui.secrets import with_streamlit_secrets
 
 if TYPE_CHECKING:
     from thrive.knowledge.corpus import Section
@@ -135,8 +136,8 @@ def context(user_id: str = LOCAL_USER) -> PageContext:
     """The page's context for this run, with `data` holding only `user_id`'s rows (the
     signed-in user's storage key; `local` without sign-in). Raises `ThriveError` or
     pydantic's `ValidationError` when the configuration cannot be used."""
-    settings = load_settings()
-    key = settings.model_dump_json()
+    settings = with_streamlit_secrets(load_settings())
+    key = settings.cache_key()  # the API key only as a digest: see Settings.cache_key
     data = _user_data(str(settings.data_dir), settings.database_url, user_id)
     return PageContext(settings, _coach(key, settings), data)
 
