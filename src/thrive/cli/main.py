@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from thrive.cli import bench, core, eval, serve_api, tools
+from thrive.cli import bench, core, eval, serve_api, serve_model, tools
 
 app = typer.Typer(
     help="Thrive: coaching for freelancers facing generative AI, grounded in a guide.",
@@ -17,6 +17,7 @@ app = typer.Typer(
 for module in (core, tools, eval, bench):
     app.add_typer(module.commands)
 app.add_typer(serve_api.commands)
+app.add_typer(serve_model.commands)
 
 if __name__ == "__main__":
     app()
