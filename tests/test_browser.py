@@ -219,3 +219,47 @@ def test_exposure_check_in_the_chat_draws_the_chart(server: tuple[str, float]) -
             page.screenshot(path=str(ARTIFACTS / "tools-plan.png"))
         finally:
             browser.close()
+
+
+# Work the guide never names: a name in an answer can only come from that session's question.
+SESSION_WORK = ["translator", "bookkeeper", "voice-over artist", "illustrator", "genealogist"]
+
+
+def test_five_browser_sessions_at_once_each_get_their_own_answer(
+    server: tuple[str, float],
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(ensure_chromium()), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            # Five separate sessions (contexts share no cookies), all asking before any
+            # answer is read, so the server answers them side by side.
+            pages = []
+            for _ in SESSION_WORK:
+                page = browser.new_context().new_page()
+                page.set_default_timeout(120_000)
+                page.goto(url)
+                pages.append(page)
+            for page in pages:
+                expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=120_000)
+            for page, work in zip(pages, SESSION_WORK, strict=True):
+                box = page.get_by_placeholder(PLACEHOLDER)
+                box.fill(f"I'm a freelance {work}. What should I do this month?")
+                box.press("Enter")
+            for i, (page, work) in enumerate(zip(pages, SESSION_WORK, strict=True)):
+                answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+                expect(answer.get_by_text("Answered by the offline coach")).to_be_visible(
+                    timeout=120_000
+                )
+                text = answer.inner_text().lower()
+                assert work in text, (work, text[:300])
+                crossed = [w for w in SESSION_WORK if w != work and w in text]
+                assert not crossed, f"session {i} ({work}) shows {crossed}"
+                assert page.locator('[data-testid="stChatMessage"]').count() == 2
+                page.screenshot(path=str(ARTIFACTS / f"session-{i + 1}.png"))
+        finally:
+            browser.close()
