@@ -114,3 +114,26 @@ def test_the_coaching_tools_answer_twenty_sessions_at_once(guide_settings: Setti
         assert [r.skill for r in rows] == [skills[i], "basic data entry"]
         # The same skill scores the same whoever else is asking at that moment.
         assert rows[1].score == alone.score and rows[1].level == alone.level
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_two_backends_of_one_gguf_take_turns_on_its_one_context(
+    guide_settings: Settings, gguf: object
+) -> None:
+    from thrive.models.llamacpp import LlamaCppBackend
+
+    # Two coaches (two sessions' settings) with the same model file share one llama.cpp
+    # context; generating on it from two threads at once would corrupt both answers.
+    first, second = LlamaCppBackend(gguf), LlamaCppBackend(gguf)  # type: ignore[arg-type]
+    assert first.llama is second.llama and first._lock is second._lock
+    settings = guide_settings.model_copy(update={"max_answer_tokens": 24})
+    coaches = [Coach(settings, first), Coach(settings, second)]
+    question = "How can I use AI tools to write faster without losing my voice?"
+    answers = at_once(lambda i: coaches[i].ask(question), n=2)
+    for answer in answers:
+        # Each finished on the model itself (the tiny base model may recite its prompt, which
+        # the output guard turns into a decline: still a whole answer, not a crash).
+        assert answer.backend == first.name and not answer.notice
+        assert answer.text.strip(), answer

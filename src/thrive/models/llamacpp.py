@@ -79,6 +79,14 @@ def load_llama(path: str, n_ctx: int = 4096) -> Any:
     return llama
 
 
+@cache
+def context_lock(path: str, n_ctx: int = 4096) -> threading.Lock:
+    """The lock of the llama.cpp context `load_llama(path, n_ctx)` returns: one per context,
+    not per backend, since every backend of that file shares the one cached `Llama`, and a
+    context is not safe to generate on from two threads at once."""
+    return threading.Lock()
+
+
 # Chat formats llama-cpp-python knows, by the GGUF's architecture, for files that carry no
 # chat template of their own (the gemma3-270m package's does not).
 _CHAT_FORMAT_BY_ARCHITECTURE = {
@@ -128,7 +136,7 @@ class LlamaCppBackend(Backend):
         self.path = path
         self.name = f"llamacpp:{path.name}"
         self.llama = load_llama(str(path), n_ctx)
-        self._lock = threading.Lock()  # one llama.cpp context is not safe to share at once
+        self._lock = context_lock(str(path), n_ctx)  # shared with every backend of this file
 
     def stream(self, request: AnswerRequest) -> Iterator[str]:
         messages = chat_messages(request.messages, self.llama.chat_format)
