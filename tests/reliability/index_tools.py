@@ -23,6 +23,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "THRIVE_VECTORSTORE_DIR": str(settings.vectorstore_dir),
         "THRIVE_DATA_DIR": str(settings.data_dir),
         "THRIVE_LLM": "extractive",
+        "THRIVE_COLLECTION": settings.collection,
     }
     if settings.chroma_url:
         env["THRIVE_CHROMA_URL"] = settings.chroma_url

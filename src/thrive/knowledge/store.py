@@ -211,10 +211,13 @@ def _connect_server(settings: Settings) -> ClientAPI:
             fix="Start it (`chroma run --path vectorstore --port 8000`) or unset "
             "THRIVE_CHROMA_URL to use the embedded store.",
         ) from err
-    if server_version.split(".")[:2] != chromadb.__version__.split(".")[:2]:
+    # A chromadb 1.x server reports its API's version (1.0.0 for 1.5.9), not its release:
+    # the major number is what a client and a server must share.
+    major = chromadb.__version__.split(".")[0]
+    if server_version.split(".")[0] != major:
         raise StoreError(
             f"The Chroma server at {settings.chroma_url} runs release {server_version}; "
-            f"Thrive uses {release}, and Chroma's client and server must be of one release.",
+            f"Thrive uses {release}, whose client needs a Chroma {major}.x server.",
             fix=f"Run the server of release {chromadb.__version__} (`chroma run` from this "
             f"environment, or the image chromadb/chroma:{chromadb.__version__}).",
         )
