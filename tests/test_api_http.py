@@ -114,6 +114,15 @@ def test_a_streamed_answer_is_tokens_then_the_full_json(api):
     assert final == api.post("/v1/ask", json=body, headers=AUTH).json()
 
 
+def test_a_client_that_leaves_mid_stream_leaves_the_server_answering(api):
+    body = {"question": "How do I niche down?", "stream": True}
+    for _ in range(3):
+        with api.stream("POST", "/v1/ask", json=body, headers=AUTH) as response:
+            assert next(response.iter_lines()) == "event: token"
+    answer = api.post("/v1/ask", json={"question": "How do I niche down?"}, headers=AUTH)
+    assert answer.status_code == 200 and answer.json()["citations"]
+
+
 def test_exposure_and_niches_answer_with_the_cli_json(api, cli_env):
     skills = ["basic data entry", "brand strategy"]
     response = api.post("/v1/exposure", json={"skills": skills}, headers=AUTH)

@@ -57,7 +57,7 @@ class Phase:
     throughput_rps: float
     p50_ms: float
     p95_ms: float
-    by_route: dict[str, int]
+    by_route: dict[str, dict[str, float]]
     failure_examples: list[str]
 
 
@@ -212,7 +212,15 @@ def _phase(users: int, run_time_s: int, stats: Path, failures: Path) -> Phase:
         throughput_rps=round(float(total["Requests/s"]), 2),
         p50_ms=float(total["50%"]),
         p95_ms=float(total["95%"]),
-        by_route={r["Name"]: int(r["Request Count"]) for r in rows if r["Name"] != "Aggregated"},
+        by_route={
+            r["Name"]: {
+                "requests": int(r["Request Count"]),
+                "p50_ms": float(r["50%"]),
+                "p95_ms": float(r["95%"]),
+            }
+            for r in rows
+            if r["Name"] != "Aggregated"
+        },
         failure_examples=[f"{e['Name']}: {e['Error']}"[:300] for e in errors[:5]],
     )
 
