@@ -160,10 +160,15 @@ class Coach:
         """Where the index lives: the Chroma server's URL or the embedded store's folder."""
         return self.settings.chroma_url or str(self.settings.vectorstore_dir)
 
-    def warm_up(self, stop: threading.Event | None = None) -> None:
+    def warm_up(
+        self, stop: threading.Event | None = None, on_loaded: Callable[[], None] | None = None
+    ) -> None:
         """Load what answers need (store, embedding model and, for the offline coach, the
-        vectors of the guide's sentences, a passage at a time until `stop` is set)."""
+        vectors of the guide's sentences, a passage at a time until `stop` is set).
+        `on_loaded` runs once the store and the model are up, before the sentences."""
         self.prepare("How does generative AI affect freelance writers?")
+        if on_loaded is not None:
+            on_loaded()
         if self.backend_name != "extractive":
             return
         for chunk in self.searcher.text_chunks:

@@ -71,11 +71,12 @@ class WarmUp:
 
     def _run(self) -> None:
         try:
-            self.coach.prepare("How does generative AI affect freelance writers?")
-            threading.Thread(target=self._tools, name="thrive-warm-up-tools", daemon=True).start()
-            self.coach.warm_up(self._stop)
+            self.coach.warm_up(self._stop, on_loaded=self._start_tools)
         except Exception:  # the real call reports it; a warm-up has no one to tell
             log.debug("warm-up failed", exc_info=True)
+
+    def _start_tools(self) -> None:
+        threading.Thread(target=self._tools, name="thrive-warm-up-tools", daemon=True).start()
 
     def _tools(self) -> None:
         try:
