@@ -90,3 +90,29 @@ def test_a_blank_question_finds_nothing(searcher):
 
 def test_the_lexical_index_is_built_once_per_corpus_version(guide_settings, searcher):
     assert GuideSearcher.open(guide_settings) is searcher
+
+
+def test_a_searcher_loaded_from_the_saved_index_answers_as_a_freshly_built_one(fresh_settings):
+    from thrive.knowledge import lexical
+    from thrive.knowledge.ingest import ingest
+    from thrive.knowledge.store import GuideIndex, all_chunks, connect, lexical_root
+
+    ingest(fresh_settings)  # saves the version's BM25 index beside it
+    (saved,) = lexical_root(fresh_settings).glob("*@*")
+    GuideSearcher._cache.clear()
+    loaded = GuideSearcher.open(fresh_settings)
+    collection = GuideIndex(connect(fresh_settings), fresh_settings.collection).require_active()
+    built = GuideSearcher(collection, all_chunks(collection), fresh_settings.scope_threshold)
+    assert list(loaded.chunks) == list(built.chunks)
+    for question, _ in PARAPHRASES[:8]:
+        for mode in ("bm25", "hybrid"):
+            assert loaded.search(question, mode=mode).hits == built.search(question, mode=mode).hits
+    # a damaged saved index is built again, never served
+    (saved / lexical.TEXTS).write_bytes(b"\x00garbage")
+    (saved / lexical.OFFSETS).write_bytes(b"not numpy")
+    GuideSearcher._cache.clear()
+    again = GuideSearcher.open(fresh_settings)
+    assert list(again.chunks) == list(built.chunks)
+    assert (
+        again.search(PARAPHRASES[0][0]).section_ids == built.search(PARAPHRASES[0][0]).section_ids
+    )

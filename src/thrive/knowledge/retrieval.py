@@ -28,7 +28,7 @@ from thrive.base import embeddings
 from thrive.base.schema import Passage
 from thrive.base.settings import Settings
 from thrive.knowledge.corpus import KEY
-from thrive.knowledge.lexical import ChunkTable, LexicalIndex, open_lexical
+from thrive.knowledge.lexical import ChunkTable, LexicalIndex, open_lexical, prune_lexical
 from thrive.knowledge.store import (
     GuideIndex,
     StoredChunk,
@@ -162,6 +162,10 @@ class GuideSearcher:
                 searcher._identity = store_identity(settings)
                 searcher.settings = settings
                 cls._cache[key] = searcher
+                # Another host's ingest made this version: drop the saved indexes of the
+                # versions it dropped (the ingesting host prunes its own).
+                with translated(settings):
+                    prune_lexical(settings, index.versions())
             return cls._cache[key]
 
     def refreshed(self) -> GuideSearcher:
