@@ -58,6 +58,16 @@ def coach(guide_settings: Settings) -> Coach:
 
 
 @pytest.fixture()
+def data_dir(guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The page's environment: the shared index, a private data folder, the offline coach."""
+    monkeypatch.setenv("THRIVE_CORPUS_DIR", str(guide_settings.corpus_dir))
+    monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(guide_settings.vectorstore_dir))
+    monkeypatch.setenv("THRIVE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("THRIVE_LLM", "extractive")
+    return tmp_path / "data"
+
+
+@pytest.fixture()
 def chdir_tmp(tmp_path: Path) -> Iterator[Path]:
     old = Path.cwd()
     os.chdir(tmp_path)

@@ -23,16 +23,6 @@ from thrive.ui.privacy import CONFIRM
 QUESTION = "I write blog posts and product descriptions. Am I at risk?"
 
 
-@pytest.fixture()
-def data_dir(guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The page's environment: the shared index, a private data folder, the offline coach."""
-    monkeypatch.setenv("THRIVE_CORPUS_DIR", str(guide_settings.corpus_dir))
-    monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(guide_settings.vectorstore_dir))
-    monkeypatch.setenv("THRIVE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("THRIVE_LLM", "extractive")
-    return tmp_path / "data"
-
-
 def answers(at: AppTest) -> list:
     return [m for m in at.chat_message if m.name == "assistant"]
 

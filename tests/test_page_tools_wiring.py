@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from page_driver import APP, ask, open_page
 from thrive.base.schema import Profile
-from thrive.base.settings import Settings
 from thrive.base.storage import UserData
 from thrive.coaching.coach import Coach
 from thrive.coaching.intents import ToolResult, detect_intent, run_intent
@@ -33,15 +32,10 @@ PLAN = "Build my 30-day plan"
 
 
 @pytest.fixture()
-def data_dir(guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The page's environment: the shared index, a private data folder with a saved
-    situation, the offline coach."""
-    monkeypatch.setenv("THRIVE_CORPUS_DIR", str(guide_settings.corpus_dir))
-    monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(guide_settings.vectorstore_dir))
-    monkeypatch.setenv("THRIVE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("THRIVE_LLM", "extractive")
-    UserData(tmp_path / "data").save_profile(PROFILE)
-    return tmp_path / "data"
+def data_dir(data_dir: Path) -> Path:
+    """The page's environment (tests/conftest.py) with a saved situation."""
+    UserData(data_dir).save_profile(PROFILE)
+    return data_dir
 
 
 def reply(at: AppTest, i: int = -1) -> Any:

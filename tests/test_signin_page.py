@@ -38,16 +38,6 @@ BOB = {"sub": "bob-sub-91c2", "name": "Bob Baker", "email": "bob@example.com"}
 QUESTION = "I write blog posts and product descriptions. Am I at risk?"
 
 
-@pytest.fixture()
-def data_dir(guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The page's environment: the shared index, a private data folder, the offline coach."""
-    monkeypatch.setenv("THRIVE_CORPUS_DIR", str(guide_settings.corpus_dir))
-    monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(guide_settings.vectorstore_dir))
-    monkeypatch.setenv("THRIVE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("THRIVE_LLM", "extractive")
-    return tmp_path / "data"
-
-
 def page(user: dict[str, Any] | None, auth: dict[str, Any] | None = AUTH) -> AppTest:
     """The page for `user` (None: signed out) with sign-in configured by `auth`."""
     at = AppTest.from_file(str(APP), default_timeout=180)

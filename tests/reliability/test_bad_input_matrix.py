@@ -186,16 +186,7 @@ def test_an_empty_corpus_folder_is_named(tmp_path: Path, monkeypatch: pytest.Mon
 # -- the page --------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def page_env(guide_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("THRIVE_CORPUS_DIR", str(guide_settings.corpus_dir))
-    monkeypatch.setenv("THRIVE_VECTORSTORE_DIR", str(guide_settings.vectorstore_dir))
-    monkeypatch.setenv("THRIVE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("THRIVE_LLM", "extractive")
-    return tmp_path / "data"
-
-
-def test_the_page_says_why_a_question_was_not_sent_and_keeps_going(page_env: Path) -> None:
+def test_the_page_says_why_a_question_was_not_sent_and_keeps_going(data_dir: Path) -> None:
     at = open_page()
     for question, message in (("x" * 50_000, "characters long"), ("risk?\x00", "binary")):
         ask(at, question)
@@ -208,7 +199,7 @@ def test_the_page_says_why_a_question_was_not_sent_and_keeps_going(page_env: Pat
     assert len(answers) == 1 and "[threat-" in answers[0].markdown[0].value
 
 
-def test_the_page_shows_html_and_scripts_as_text_never_as_markup(page_env: Path) -> None:
+def test_the_page_shows_html_and_scripts_as_text_never_as_markup(data_dir: Path) -> None:
     at = open_page()
     ask(at, "<img src=x onerror=alert(1)><script>alert(1)</script> Am I at risk as a copywriter?")
     messages = [m for m in at.chat_message if m.name in ("user", "assistant")]
