@@ -6,12 +6,10 @@ down or of another release."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +20,7 @@ import chromadb
 import pytest
 
 from conftest import make_settings
+from page_driver import free_port, stop, wait_until_up
 from reliability.index_tools import RARE, add_rare_section, thrive
 from thrive.base.errors import StoreError
 from thrive.coaching.coach import Coach
@@ -31,12 +30,6 @@ from thrive.knowledge.store import SharedLock, connect
 
 pytestmark = pytest.mark.integration
 QUESTION = "Will clients pay me less because of AI?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -51,26 +44,15 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [str(chroma), *args],
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, stopped as one below
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not start: {(path / 'server.log').read_text()}")
-                time.sleep(0.3)
+        # The heartbeat answers with a JSON object.
+        wait_until_up(f"{url}/api/v2/heartbeat", proc, path / "server.log", 90, expect=b"{")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 

