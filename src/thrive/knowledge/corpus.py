@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import frontmatter
+import yaml
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from thrive.base.errors import CorpusError
@@ -21,7 +22,7 @@ from thrive.knowledge.structure import guide_lines
 
 KINDS = ("overview", "threat", "strategy", "action", "summary", "section")
 # Bumped when parsing or chunking changes, so that every chunk hash changes with it.
-PARSER_VERSION = "2"  # 2: line keys of structured sections
+PARSER_VERSION = "3"  # 2: line keys of structured sections; 3: question keys
 MAX_FILE_BYTES = 5_000_000
 KEY = "key"  # the granularity of a line key (see `_line_keys`); chunks are "chunk"
 
@@ -36,6 +37,9 @@ class Section:
     source: str
     text: str  # Markdown as written in the guide, for showing the passage to the user
     doc_title: str = ""
+    # Plain-language questions this section answers, from the guide's `.questions.yaml`
+    # sidecar: searched as extra keys of the section, never shown.
+    questions: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -233,8 +237,51 @@ def read_guide(path: Path, taken: set[str] | None = None) -> list[Section]:
     if _is_structured_guide(post.content) and not taken & {"overview", "threat-1"}:
         sections = _parse_structured(post.content, source, doc_title)
         taken.update(s.section_id for s in sections)
+    else:
+        sections = _parse_generic(post.content, source, doc_title, taken)
+    return with_questions(sections, questions_file(path))
+
+
+def questions_file(guide: Path) -> Path:
+    """`guide.md`'s question keys: `guide.questions.yaml` beside it (optional)."""
+    return guide.with_name(f"{guide.stem}.questions.yaml")
+
+
+def with_questions(sections: list[Section], path: Path) -> list[Section]:
+    """The sections with their question keys from `path`, when that file exists.
+
+    Why keys written as questions: a freelancer's question ("am I toast?") and the guide's
+    statement ("GenAI excels at automating tasks ...") share few words and sit far apart
+    for a small embedding model; a question that the section answers, in everyday words,
+    sits close to it (doc2query, Nogueira et al. 2019, written by hand from the guide
+    instead of by a model, since none can run here)."""
+    if not path.is_file():
         return sections
-    return _parse_generic(post.content, source, doc_title, taken)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise CorpusError(
+            f"{path} cannot be read as YAML: {err}",
+            fix="Fix the file (a mapping of section id to a list of questions) or remove it.",
+        ) from err
+    ids = {s.section_id for s in sections}
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(q, str) for q in v) for v in data.values()
+    ):
+        raise CorpusError(
+            f"{path} must map each section id to a list of questions.",
+            fix="Fix the file or remove it; the guide is searched without it.",
+        )
+    unknown = sorted(set(map(str, data)) - ids)
+    if unknown:
+        raise CorpusError(
+            f"{path} names sections its guide does not have: {', '.join(unknown)}.",
+            fix=f"Use the guide's section ids ({', '.join(sorted(ids))}) or remove the file.",
+        )
+    return [
+        replace(s, questions=tuple(q.strip() for q in data.get(s.section_id, []) if q.strip()))
+        for s in sections
+    ]
 
 
 def guide_files(corpus_dir: Path) -> list[Path]:
@@ -297,7 +344,25 @@ def chunk_sections(sections: Iterable[Section], chunk_words: int = 180) -> list[
             )
         if section.kind != "section":
             chunks += _line_keys(section, heading, body, chunk_words, len(chunks))
+        chunks += _question_keys(section, chunk_words, len(chunks))
     return chunks
+
+
+def is_question_key(chunk_id: str) -> bool:
+    """True for the id of a question key (`threat-1#q3`), as `_question_keys` names them."""
+    return "#q" in chunk_id
+
+
+def _question_keys(section: Section, chunk_words: int, order: int) -> list[Chunk]:
+    """The section's questions as search keys, each on its own (a question embeds closest
+    to other questions, so no heading is put in front)."""
+    keys = []
+    for j, question in enumerate(section.questions):
+        digest = hashlib.sha256(
+            f"{PARSER_VERSION}|{chunk_words}|{section.source}|{section.section_id}|q|{question}".encode()
+        ).hexdigest()[:16]
+        keys.append(_chunk(section, f"{section.section_id}#q{j}", question, -1, order + j, digest))
+    return keys
 
 
 def _chunk(
