@@ -78,6 +78,14 @@ def eval_command(
             "side by side: textbook (the LangChain tutorial recipe).",
         ),
     ] = None,
+    fit_ranker: Annotated[
+        bool,
+        typer.Option(
+            "--fit-ranker",
+            help="Instead: fit the section ranker on the dev split (never on test), choosing "
+            "its regularisation by cross-validation, and write its weights file.",
+        ),
+    ] = False,
     onet: Annotated[
         bool,
         typer.Option(
@@ -94,7 +102,10 @@ def eval_command(
         _onet(out or Path("evals/report"))
         return
 
-    dataset = dataset or (DEV_DATASET if sweep else DEFAULT_DATASET)
+    dataset = dataset or (DEV_DATASET if sweep or fit_ranker else DEFAULT_DATASET)
+    if fit_ranker:
+        _fit_ranker(dataset, llm)
+        return
     try:
         cases = select(load_dataset(dataset), max_per_kind)
         settings = settings_for(llm).model_copy(update={"top_k": k})
@@ -115,6 +126,35 @@ def eval_command(
         console.print(f"Saved the baseline {write_baseline}.")
     if compare_to:
         _compare(report, compare_to)
+
+
+def _fit_ranker(dataset: Path, llm: str) -> None:
+    from thrive.coaching.coach import Coach
+    from thrive.evaluation import load_dataset
+    from thrive.evaluation.fit_ranker import fit_ranker
+    from thrive.knowledge.ranking import WEIGHTS_FILE
+
+    with progress_bar() as bar:
+        task = bar.add_task("Loading models", total=None)
+        try:
+            cases = load_dataset(dataset)
+            coach = Coach(settings_for(llm))
+            report = fit_ranker(
+                coach, cases, dataset, progress=lambda s: bar.update(task, description=s)
+            )
+        except ThriveError as err:
+            raise fail(err) from err
+    table = Table(
+        title=f"Section ranker: {report['cross_validation']['folds']}-fold "
+        f"cross-validation on {dataset} ({report['answerable_cases']} questions)"
+    )
+    for column in ("C", "hit@1", "recall@5", "mrr"):
+        table.add_column(column, justify="right")
+    for c, row in report["cross_validation"]["by_C"].items():
+        mark = " (chosen)" if float(c) == report["C"] else ""
+        table.add_row(c + mark, *(f"{row[m]:.3f}" for m in ("hit@1", "recall@5", "mrr")))
+    console.print(table)
+    console.print(f"Wrote {WEIGHTS_FILE}; `thrive ingest` is not needed, searchers read it.")
 
 
 def _onet(out: Path) -> None:

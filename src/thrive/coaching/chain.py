@@ -42,6 +42,17 @@ DECLINE_OUT_OF_SCOPE = (
     "threatens their work and how to respond, using the guide. You could ask, for example: "
     '"Which of my skills are most exposed to AI?" or "Which niche should I move into?"'
 )
+
+
+def decline_outside(topic: str) -> str:
+    """The decline for a question on a topic the guide leaves out, naming that topic."""
+    return (
+        f"That is outside what I can help with: the guide I coach from doesn't cover {topic}. "
+        "I coach freelancers on how generative AI threatens their work and how to respond. "
+        'You could ask, for example: "Which of my skills are most exposed to AI?"'
+    )
+
+
 DECLINE_INJECTION = (
     "I can't change my role or share my instructions. I'm here to coach you on freelancing "
     'in the age of generative AI. You could ask, for example: "How do I stop competing on '
@@ -174,6 +185,8 @@ def build_prepare_chain(
         refusal = None
         if result is None:
             refusal = DECLINE_INJECTION
+        elif result.outside_topic:
+            refusal = decline_outside(result.outside_topic)
         elif not result.in_scope:
             refusal = DECLINE_OUT_OF_SCOPE
         passages = unique_passages(result) if result and not refusal else []

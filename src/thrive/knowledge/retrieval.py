@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -27,8 +28,11 @@ from pydantic import ConfigDict
 from thrive.base import embeddings
 from thrive.base.schema import Passage
 from thrive.base.settings import Settings
-from thrive.knowledge.corpus import KEY
+from thrive.knowledge import ranking
+from thrive.knowledge.corpus import KEY, is_question_key
 from thrive.knowledge.lexical import ChunkTable, LexicalIndex, open_lexical, prune_lexical
+from thrive.knowledge.outside import MARGIN as OUTSIDE_MARGIN
+from thrive.knowledge.outside import load_outside
 from thrive.knowledge.store import (
     GuideIndex,
     StoredChunk,
@@ -42,7 +46,9 @@ from thrive.knowledge.structure import guide_sentences
 
 __all__ = ["GuideSearcher", "Hit", "HybridRetriever", "LexicalIndex", "SearchResult", "to_document"]
 
-Mode = Literal["hybrid", "dense", "bm25"]
+# hybrid: the learned ranker over every signal (ranking.py), or rank fusion without its
+# weights file; rrf: rank fusion of dense and BM25; dense, bm25: one side alone.
+Mode = Literal["hybrid", "rrf", "dense", "bm25"]
 # Words that make a short question ("Am I at risk?", "What should I do?") about the user's
 # freelance work, so its scope is judged with their profile instead of on its own. They are
 # the guide's own vocabulary for its subject (risk, threat, clients, rates, niche, brand,
@@ -63,13 +69,17 @@ FILLER_WORDS = frozenset(
     mine myself please tell say suggest give show
 """.split()
 )
-# Fusion, calibrated on the dev split (evals/dev.jsonl, 55 answerable cases; /tmp study of
-# K in {10, 60} x profile weight in {0.5, 1} x lexical weight in {0.3, 0.6, 1}): K=10,
-# profile 1.0, lexical 0.3 gave hit@1 0.636, recall@5 0.726, MRR 0.736 against 0.527 /
-# 0.689 / 0.662 for the textbook RRF (K=60, equal weights). Never tuned on evals/test.jsonl.
+# Rank fusion (mode "rrf", and "hybrid" without the ranker's weights), calibrated on the dev
+# split (evals/dev.jsonl, its first 55 cases; study of K in {10, 60} x profile weight in
+# {0.5, 1} x lexical weight in {0.3, 0.6, 1}): K=10, profile 1.0, lexical 0.3 gave hit@1
+# 0.636, recall@5 0.726, MRR 0.736 against 0.527 / 0.689 / 0.662 for the textbook RRF (K=60,
+# equal weights). Never tuned on evals/test.jsonl.
 RRF_K = 10  # smaller than Cormack et al.'s 60: the top ranks of a 21-section guide matter most
 PROFILE_WEIGHT = 1.0  # question + profile counts as much as the question alone
 LEXICAL_WEIGHT = 0.3  # BM25 only nudges: on paraphrased questions it mostly adds noise
+# Hits per run the ranker reads: every chunk of the bundled guide (328 with its keys); on a
+# large corpus the sections past these hits are scored as just after the last one.
+RANKER_HITS = 400
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,8 @@ class SearchResult:
     hits: list[Hit]
     best_similarity: float
     in_scope: bool
+    # Set when the question is about a topic the guide leaves out (outside.py), e.g. taxes.
+    outside_topic: str | None = None
 
     @property
     def section_ids(self) -> list[str]:
@@ -135,6 +147,16 @@ class GuideSearcher:
             if not is_key:
                 self.section_chunk.setdefault(section, i)
         self.lexical = lexical if lexical is not None else LexicalIndex([c.text for c in table])
+        self.granularity = [
+            "question" if is_question_key(cid) else "line" if is_key else "chunk"
+            for cid, is_key in zip(table.ids, table.is_key, strict=True)
+        ]
+        kinds: dict[str, set[str]] = {}
+        for section, g in zip(table.section_ids, self.granularity, strict=True):
+            kinds.setdefault(section, set()).add(g)
+        self.kinds_of = {section: frozenset(g) for section, g in kinds.items()}
+        self.ranker = ranking.load_model()
+        self._key_classifier: ranking.KeyClassifier | None = None
         self.scope_threshold = scope_threshold
         self.version = str((collection.metadata or {}).get("corpus_version", ""))
         self._index: GuideIndex | None = None  # set by `open`: how `refreshed` reads the pointer
@@ -220,7 +242,9 @@ class GuideSearcher:
         """The k best chunks for the question, the profile nudging the order."""
         if not self.chunks or not question.strip():
             return SearchResult([], 0.0, False)
-        n = max(4 * k, 20)
+        ranked = mode == "hybrid" and self.ranker is not None
+        # The ranker reads every section's keys, so it asks for many more hits than k.
+        n = min(len(self.chunks), RANKER_HITS) if ranked else max(4 * k, 20)
         queries = [question] + ([f"{question} {profile_text}"] if profile_text else [])
         vectors = embeddings.encode(queries)
         # The question's own dense run is always made: it carries the scope signal.
@@ -228,6 +252,16 @@ class GuideSearcher:
         question_dense = dense_runs[0]
         dense = dense_runs if mode != "bm25" else []
         lexical = [self.lexical.search(q, n) for q in queries] if mode != "dense" else []
+        similarity = dict(question_dense)
+        best = max(similarity.values(), default=0.0)
+        in_scope = best >= self.scope_threshold or self._coaching_question(
+            question, dense_runs[1] if profile_text else None
+        )
+        outside_topic = self._outside_topic(vectors[0], best) if in_scope else None
+        in_scope = in_scope and outside_topic is None
+        if ranked:
+            hits = self._ranked(vectors, dense_runs, lexical, k)
+            return SearchResult(hits, best, in_scope, outside_topic)
 
         fused: dict[int, float] = {}
         for runs, side in ((dense, 1.0), (lexical, LEXICAL_WEIGHT)):
@@ -235,12 +269,6 @@ class GuideSearcher:
                 weight = side * (1.0 if j == 0 else PROFILE_WEIGHT)
                 for rank, (pos, _) in enumerate(run):
                     fused[pos] = fused.get(pos, 0.0) + weight / (RRF_K + rank + 1)
-        # The scope signal uses the question alone, so a profile cannot make chit-chat relevant.
-        similarity = dict(question_dense)
-        best = max(similarity.values(), default=0.0)
-        in_scope = best >= self.scope_threshold or self._coaching_question(
-            question, dense_runs[1] if profile_text else None
-        )
         # One hit per section (its best chunk): k distinct passages say more than k
         # fragments of the same one, and citations are per section anyway.
         order, seen = [], set()
@@ -253,7 +281,88 @@ class GuideSearcher:
                 break
         similarity.update(self._similarities(vectors[0], [p for p in order if p not in similarity]))
         hits = [Hit(self._shown(p), fused[p], similarity.get(p, 0.0)) for p in order]
-        return SearchResult(hits, best, in_scope)
+        return SearchResult(hits, best, in_scope, outside_topic)
+
+    def _outside_topic(self, vector: np.ndarray, best: float) -> str | None:
+        """The topic the guide leaves out that the question is clearly about, if any."""
+        if self.settings is None:
+            return None
+        topic, similarity = load_outside(Path(self.settings.corpus_dir)).closest(vector)
+        return topic if similarity - best > OUTSIDE_MARGIN else None
+
+    def signals(
+        self,
+        vectors: np.ndarray,
+        dense_runs: list[list[tuple[int, float]]],
+        lexical: list[list[tuple[int, float]]],
+    ) -> ranking.Signals:
+        """The runs as the ranker reads them."""
+        return ranking.Signals(
+            dense=[dict(run) for run in dense_runs],
+            lexical=[[p for p, _ in run] for run in lexical],
+            key_class=self.key_classifier().log_proba(vectors),
+        )
+
+    def ranker_rows(self, question: str, profile_text: str = "") -> tuple[list[str], np.ndarray]:
+        """(candidate sections, their ranker features) for a question: what the ranker
+        scores, and what `thrive eval --fit-ranker` fits it on."""
+        queries = [question] + ([f"{question} {profile_text}"] if profile_text else [])
+        vectors = embeddings.encode(queries)
+        n = min(len(self.chunks), RANKER_HITS)
+        dense_runs = self._dense(vectors, n)
+        lexical = [self.lexical.search(q, n) for q in queries]
+        signals = self.signals(vectors, dense_runs, lexical)
+        return ranking.features(signals, self._table.section_ids, self.granularity, self.kinds_of)
+
+    def _ranked(
+        self,
+        vectors: np.ndarray,
+        dense_runs: list[list[tuple[int, float]]],
+        lexical: list[list[tuple[int, float]]],
+        k: int,
+    ) -> list[Hit]:
+        assert self.ranker is not None
+        signals = self.signals(vectors, dense_runs, lexical)
+        sections, rows = ranking.features(
+            signals, self._table.section_ids, self.granularity, self.kinds_of
+        )
+        scores = self.ranker.score(sections, rows)
+        order = sorted(range(len(sections)), key=lambda i: (-scores[i], sections[i]))[:k]
+        question_run = signals.dense[0]
+        hits = []
+        for i in order:
+            section = sections[i]
+            # Shown: the section's text chunk closest to the question (else its first).
+            texts = [
+                p
+                for p in question_run
+                if self._table.section_ids[p] == section and self.granularity[p] == "chunk"
+            ]
+            shown = max(texts, key=question_run.__getitem__) if texts else None
+            position = shown if shown is not None else self.section_chunk.get(section)
+            if position is None:
+                continue
+            reached = [s for p, s in question_run.items() if self._table.section_ids[p] == section]
+            hits.append(Hit(self.chunks[position], float(scores[i]), max(reached, default=0.0)))
+        return hits
+
+    def key_classifier(self) -> ranking.KeyClassifier:
+        """Fitted once per searcher from the stored vectors of the question keys."""
+        if self._key_classifier is None:
+            ids = [
+                cid
+                for cid, g in zip(self._table.ids, self.granularity, strict=True)
+                if g == "question"
+            ]
+            if ids:
+                with self._translated():
+                    got = self.collection.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
+                vectors = np.asarray(got["embeddings"], dtype=np.float32)
+                labels = [self._table.section_ids[self.position[i]] for i in got["ids"]]
+            else:
+                vectors, labels = np.zeros((0, 1), dtype=np.float32), []
+            self._key_classifier = ranking.KeyClassifier(vectors, labels)
+        return self._key_classifier
 
     def _shown(self, position: int) -> StoredChunk:
         chunk = self.chunks[position]

@@ -1,0 +1,209 @@
+"""Ranking the guide's sections for a question: a small logistic model over retrieval signals.
+
+Each candidate section gets a row of signals, from the dense and lexical runs the searcher
+already makes: the best and top-3 cosine similarity of its question keys, line keys and text
+chunks (to the question alone and to question + profile), the same relative to the best
+section, its best BM25 rank, and how likely a classifier of the question keys thinks the
+section is. A logistic model weighs them, with a learned bias per section id (some parts of
+the guide answer many more questions than others).
+
+Why a learned model and not fixed fusion weights: reciprocal rank fusion with weights picked
+on the dev split stalled at recall@5 ~0.70 there; the same signals weighed by a model fitted
+on the dev split reach ~0.77 in 5-fold cross-validation on it. The weights live in
+`ranker.json`, written by `thrive eval --fit-ranker` from `evals/dev.jsonl` only; the file
+records the split, its hash and the cross-validated figures. Without the file the searcher
+falls back to rank fusion.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
+GRANULARITIES = ("question", "line", "chunk")
+RUNS = ("q", "qp")  # the question alone; question + profile (the question again without one)
+DENSE = [f"{run}_{g}_{stat}" for run in RUNS for g in GRANULARITIES for stat in ("max", "top3")]
+FEATURES = (
+    *DENSE,
+    *(f"{name}_rel" for name in DENSE),
+    "q_bm25",
+    "qp_bm25",
+    "q_keyclass",
+    "qp_keyclass",
+)
+RRF_K = 10  # the lexical signal is 1 / (RRF_K + rank): only the top ranks tell much
+
+
+class KeyClassifier:
+    """Which section a question belongs to, learned from the sections' question keys.
+
+    A nearest-key match only sees the closest key; a linear classifier over all of a
+    section's keys learns what they share. Fitted when the searcher opens (some 250 keys,
+    a few tens of ms) because it depends on nothing but the index."""
+
+    def __init__(self, vectors: np.ndarray, sections: Sequence[str]) -> None:
+        from sklearn.linear_model import LogisticRegression  # only when there are keys
+
+        self.sections = sorted(set(sections))
+        self._model: Any = None
+        if len(self.sections) >= 2:
+            # C=10 (weak regularisation): the keys are few and clean; set on the dev split.
+            self._model = LogisticRegression(C=10.0, max_iter=5000).fit(vectors, list(sections))
+            self.sections = [str(c) for c in self._model.classes_]
+
+    def log_proba(self, vectors: np.ndarray) -> list[dict[str, float]]:
+        if self._model is None:
+            return [{} for _ in range(len(vectors))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # log(0) for far-off sections
+            rows = self._model.predict_log_proba(vectors)
+        return [dict(zip(self.sections, map(float, row), strict=True)) for row in rows]
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the searcher's runs found, per chunk position."""
+
+    dense: Sequence[Mapping[int, float]]  # one map per run: position -> cosine similarity
+    lexical: Sequence[Sequence[int]]  # one ranked list of positions per run
+    key_class: Sequence[Mapping[str, float]]  # one map per run: section -> log-probability
+
+
+def features(
+    signals: Signals,
+    section_of: Sequence[str],
+    granularity_of: Sequence[str],
+    kinds_of: Mapping[str, frozenset[str]] | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """(candidate sections, one row of FEATURES each). A section no run reached gets each
+    run's lowest value, as if it came just after the last hit.
+
+    `kinds_of` names the granularities each section has in the index. A section without
+    question or line keys (a guide dropped into corpus/ without a sidecar, or not in the
+    bundled guide's shape) takes its text chunks' similarities for the missing signals and
+    the median class score: it must compete on what it says, not lose for what it lacks."""
+    kinds_of = kinds_of or {}
+    keyed = {s for s, kinds in kinds_of.items() if "question" in kinds}
+    runs = [*signals.dense, *([signals.dense[0]] * (2 - len(signals.dense)))]
+    lexical = [*signals.lexical, *([signals.lexical[0]] * (2 - len(signals.lexical)))]
+    key_class = [*signals.key_class, *([signals.key_class[0]] * (2 - len(signals.key_class)))]
+    candidates = sorted(
+        {section_of[p] for run in runs for p in run} | {section_of[p] for r in lexical for p in r}
+    )
+    index = {s: i for i, s in enumerate(candidates)}
+    dense = np.empty((len(candidates), len(DENSE)))
+    column = 0
+    for run in runs:
+        floor = min(run.values(), default=0.0)
+        found: dict[tuple[str, str], list[float]] = {}
+        for p, sim in run.items():
+            found.setdefault((section_of[p], granularity_of[p]), []).append(sim)
+        for g in GRANULARITIES:
+            for s, i in index.items():
+                lacks = g != "chunk" and g not in kinds_of.get(s, frozenset())
+                own = found.get((s, g)) or (found.get((s, "chunk")) if lacks else None)
+                sims = sorted(own or [floor], reverse=True)
+                dense[i, column] = sims[0]
+                dense[i, column + 1] = float(np.mean(sims[:3]))
+            column += 2
+    rel = dense - dense.max(axis=0, keepdims=True)
+    bm25 = np.zeros((len(candidates), 2))
+    for j, ranked in enumerate(lexical):
+        for rank, p in enumerate(ranked):
+            i = index[section_of[p]]
+            bm25[i, j] = max(bm25[i, j], 10.0 / (RRF_K + rank + 1))
+    classes = np.empty((len(candidates), 2))
+    for j, probs in enumerate(key_class):
+        floor = min(probs.values(), default=0.0)
+        middle = float(np.median(list(probs.values()))) if probs else 0.0
+        for s, i in index.items():
+            classes[i, j] = max(probs.get(s, floor if s in keyed else middle), -50.0)
+    return candidates, np.hstack([dense, rel, bm25, classes])
+
+
+@dataclass(frozen=True)
+class RankerModel:
+    """Standardised features times weights, plus a bias per section id."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    section_bias: dict[str, float]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, sections: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        z = (rows - self.mean) / self.scale
+        bias = np.array([self.section_bias.get(s, 0.0) for s in sections])
+        return np.asarray(z @ self.coef + bias + self.intercept)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provenance": self.provenance,
+            "features": list(FEATURES),
+            "mean": self.mean.round(6).tolist(),
+            "scale": self.scale.round(6).tolist(),
+            "coef": self.coef.round(6).tolist(),
+            "intercept": round(self.intercept, 6),
+            "section_bias": {k: round(v, 6) for k, v in sorted(self.section_bias.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RankerModel:
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError("the weights were fitted on other features")
+        return cls(
+            np.asarray(data["mean"], dtype=float),
+            np.asarray(data["scale"], dtype=float),
+            np.asarray(data["coef"], dtype=float),
+            float(data["intercept"]),
+            {str(k): float(v) for k, v in data["section_bias"].items()},
+            dict(data.get("provenance", {})),
+        )
+
+
+def load_model(path: Path = WEIGHTS_FILE) -> RankerModel | None:
+    """The fitted ranker, or None (rank fusion is used) when the file is missing or stale."""
+    try:
+        return RankerModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def fit(
+    rows: Sequence[tuple[Sequence[str], np.ndarray, Sequence[int]]],
+    c: float,
+    provenance: Mapping[str, Any] | None = None,
+) -> RankerModel:
+    """A model from (candidate sections, their features, 1 if gold else 0) per question.
+
+    The section bias is a one-hot column per section id, so the logistic model learns it
+    with the rest; it is folded out of the weights afterwards."""
+    from sklearn.linear_model import LogisticRegression
+
+    ids = sorted({s for sections, _, _ in rows for s in sections})
+    X = np.vstack([r for _, r, _ in rows])
+    y = np.concatenate([np.asarray(labels) for _, _, labels in rows])
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    onehot = np.vstack(
+        [np.eye(len(ids))[[ids.index(s) for s in sections]] for sections, _, _ in rows]
+    )
+    model = LogisticRegression(C=c, max_iter=5000).fit(np.hstack([(X - mean) / scale, onehot]), y)
+    coef = model.coef_[0]
+    n = len(FEATURES)
+    return RankerModel(
+        mean,
+        scale,
+        coef[:n],
+        float(model.intercept_[0]),
+        dict(zip(ids, map(float, coef[n:]), strict=True)),
+        dict(provenance or {}),
+    )
