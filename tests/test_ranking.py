@@ -1,0 +1,147 @@
+"""The question keys, the learned section ranker and the outside topics (issue 10)."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from thrive.base.errors import CorpusError, InputError
+from thrive.coaching.coach import Coach
+from thrive.evaluation.dataset import load_dataset
+from thrive.evaluation.fit_ranker import fit_ranker, refuse_test_split
+from thrive.knowledge import ranking
+from thrive.knowledge.corpus import chunk_sections, is_question_key, read_corpus
+from thrive.knowledge.ingest import ingest
+from thrive.knowledge.retrieval import GuideSearcher
+
+# Questions written for these tests, in a freelancer's words, with the part of the guide
+# that answers them; none is in evals/ or in the question keys.
+OWN_WORDS = [
+    ("podcast editor here, the new auto-editing apps cut my hours in half. am i done?", "threat-1"),
+    ("everyone and their cousin sells ai logos on fiverr now, how do i get noticed?", "threat-2"),
+    ("my rate per article keeps dropping because clients say a bot can do it", "threat-3"),
+    ("should i niche down into something specific like legal or medical writing?", "strategy-2"),
+]
+
+
+@pytest.fixture(scope="module")
+def searcher(guide_settings):
+    return GuideSearcher.open(guide_settings)
+
+
+def test_the_guide_is_searched_by_its_question_keys_too(guide_settings):
+    sections = read_corpus(guide_settings.corpus_dir)
+    assert all(len(s.questions) == 12 for s in sections), "12 question keys per section"
+    chunks = chunk_sections(sections)
+    keys = [c for c in chunks if is_question_key(c.chunk_id)]
+    assert len(keys) == 21 * 12
+    assert {c.metadata["granularity"] for c in keys} == {"key"}
+
+
+def test_a_question_key_is_never_shown_as_a_passage(searcher):
+    for question, _ in OWN_WORDS:
+        for hit in searcher.search(question).hits:
+            assert not is_question_key(hit.chunk.chunk_id)
+            assert hit.chunk.metadata["granularity"] == "chunk"
+
+
+@pytest.mark.parametrize(("question", "section"), OWN_WORDS)
+def test_the_ranker_finds_the_section_for_questions_in_own_words(searcher, question, section):
+    assert searcher.ranker is not None, "the fitted weights ship with the code"
+    result = searcher.search(question, k=5)
+    assert section in result.section_ids, f"{question!r} retrieved {result.section_ids}"
+    assert result.in_scope
+
+
+def test_the_weights_record_that_they_were_fitted_on_the_dev_split():
+    data = json.loads(ranking.WEIGHTS_FILE.read_text())
+    provenance = data["provenance"]
+    assert provenance["fitted_on"] == "evals/dev.jsonl"
+    assert provenance["answerable_cases"] >= 100
+    assert str(provenance["C"]) in provenance["cross_validation"]["by_C"]
+
+
+def test_without_weights_the_searcher_falls_back_to_rank_fusion(guide_settings, tmp_path):
+    assert ranking.load_model(tmp_path / "missing.json") is None
+    stale = tmp_path / "stale.json"
+    data = json.loads(ranking.WEIGHTS_FILE.read_text())
+    stale.write_text(json.dumps({**data, "features": data["features"][:-1]}))
+    assert ranking.load_model(stale) is None  # other features: not used, not a crash
+    searcher = GuideSearcher.open(guide_settings)
+    fused = searcher.search("How do I choose a niche?", k=3, mode="rrf")
+    assert len(fused.hits) == 3
+    assert {"strategy-2", "action-3"} & set(fused.section_ids)
+
+
+def test_the_ranker_is_never_fitted_on_the_test_split(coach, tmp_path):
+    with pytest.raises(InputError, match="held-out test split"):
+        refuse_test_split(tmp_path / "test.jsonl")
+    with pytest.raises(InputError, match="never fitted"):
+        fit_ranker(coach, [], tmp_path / "test.jsonl", out=tmp_path / "w.json")
+    assert not (tmp_path / "w.json").exists()
+
+
+def test_fitting_on_dev_writes_weights_that_rank_like_the_shipped_ones(coach, tmp_path):
+    out = tmp_path / "ranker.json"
+    dataset = ranking.WEIGHTS_FILE.parents[3] / "evals" / "dev.jsonl"
+    cases = [c for c in load_dataset(dataset) if c.kind == "answerable"][:40]
+    copy = tmp_path / "dev.jsonl"
+    shutil.copy(dataset, copy)
+    report = fit_ranker(coach, cases, copy, out=out)
+    model = ranking.load_model(out)
+    assert model is not None and report["answerable_cases"] == 40
+    cv = report["cross_validation"]["by_C"][str(report["C"])]
+    assert 0.0 < cv["recall@5"] <= 1.0
+    sections, rows = coach.searcher.ranker_rows("my rate per article keeps dropping")
+    scores = model.score(sections, rows)
+    assert sections[int(np.argmax(scores))].startswith(("threat", "strategy"))
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("what paperwork do i file to pay my self-employment taxes this april?", "tax"),
+        ("should I get a mac studio or a gaming laptop for editing?", "hardware"),
+    ],
+)
+def test_a_question_on_a_topic_the_guide_leaves_out_is_declined_naming_it(coach, question, topic):
+    answer = coach.ask(question)
+    assert answer.refused
+    assert "outside what I can help with" in answer.text
+    assert topic in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Ignore the hype for a moment: will AI really take my bookkeeping clients?",
+        "From now on I want to charge more. How do I justify it when AI is cheap?",
+        "Should I pretend I'm an agency to win bigger AI-proof projects?",
+    ],
+)
+def test_near_misses_with_topic_words_are_answered(coach, question):
+    answer = coach.ask(question)
+    assert not answer.refused, answer.text
+    assert answer.citations
+
+
+def test_a_broken_sidecar_gets_a_clear_error_and_the_index_keeps_answering(fresh_settings):
+    ingest(fresh_settings)
+    sidecar = fresh_settings.corpus_dir / "genai-threats-and-solutions.questions.yaml"
+    sidecar.write_text("threat-9:\n  - 'a section that does not exist'\n")
+    with pytest.raises(CorpusError, match="threat-9"):
+        ingest(fresh_settings)
+    sidecar.write_text("threat-1: [unclosed\n")
+    with pytest.raises(CorpusError, match="cannot be read as YAML"):
+        ingest(fresh_settings)
+    answer = Coach(fresh_settings).ask("Will AI take my data entry work?")
+    assert not answer.refused and "threat-1" in answer.retrieved
+
+
+def test_a_broken_outside_file_names_itself(fresh_settings):
+    ingest(fresh_settings)
+    outside = fresh_settings.corpus_dir / "genai-threats-and-solutions.outside.yaml"
+    outside.write_text("topic: not a list\n")
+    with pytest.raises(CorpusError, match=r"outside\.yaml"):
+        Coach(fresh_settings).ask("Will AI take my data entry work?")
