@@ -132,7 +132,6 @@ def _fit_ranker(dataset: Path, llm: str) -> None:
     from thrive.coaching.coach import Coach
     from thrive.evaluation import load_dataset
     from thrive.evaluation.fit_ranker import fit_ranker
-    from thrive.knowledge.ranking import WEIGHTS_FILE
 
     with progress_bar() as bar:
         task = bar.add_task("Loading models", total=None)
@@ -154,7 +153,9 @@ def _fit_ranker(dataset: Path, llm: str) -> None:
         mark = " (chosen)" if float(c) == report["C"] else ""
         table.add_row(c + mark, *(f"{row[m]:.3f}" for m in ("hit@1", "recall@5", "mrr")))
     console.print(table)
-    console.print(f"Wrote {WEIGHTS_FILE}; `thrive ingest` is not needed, searchers read it.")
+    console.print(
+        f"Wrote {report['weights_file']}; no `thrive ingest` is needed, searchers read it."
+    )
 
 
 def _onet(out: Path) -> None:

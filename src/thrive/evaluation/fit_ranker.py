@@ -9,6 +9,7 @@ ranker is expected to do on new questions, and they are saved with the weights.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from thrive.base.errors import InputError
+from thrive.base.files import write_atomic
 from thrive.coaching.coach import Coach
 from thrive.evaluation.dataset import AnswerableCase, Case
 from thrive.evaluation.retrieval_metrics import per_query, summary_measures
@@ -115,9 +117,5 @@ def fit_ranker(
         "command": "thrive eval --fit-ranker",
     }
     model = ranking.fit(rows, best, provenance)
-    import json
-
-    from thrive.base.files import write_atomic
-
     write_atomic(out, json.dumps(model.to_json(), indent=1) + "\n")
-    return provenance
+    return {**provenance, "weights_file": str(out)}
