@@ -84,6 +84,7 @@ def compose(request: AnswerRequest) -> str:
         by_kind.setdefault(passage.kind, []).append(passage)
 
     used: set[str] = set()
+    unnamed_work = request.work is not None and not request.work.named_in_guide
 
     def best(kind: str, n_passages: int, examples: bool) -> list[str]:
         lines = []
@@ -91,6 +92,10 @@ def compose(request: AnswerRequest) -> str:
             ranked = [s for s in _ranked(split_sentences(passage), query) if s.text not in used]
             claims = [s for s in ranked if not s.is_example]
             samples = [s for s in ranked if s.is_example]
+            if unnamed_work:
+                # The guide's examples are about the work it names ("AI-designed visuals ..."
+                # would be told to a voice-over artist): for other work, its claims only.
+                samples = []
             used.update(s.text for s in (claims[:1] + (samples[:1] if examples else [])))
             if claims:
                 lines.append(_cite(claims[0]))
