@@ -70,7 +70,8 @@ def load_outside(corpus_dir: Path) -> OutsideTopics:
                 for topic, question in _parse(path, blob):
                     topics.append(topic)
                     questions.append(question)
-            vectors = embeddings.encode(questions) if questions else np.zeros((0, 1), np.float32)
+            # The query engine (ONNX), not the bulk one: answering never loads torch.
+            vectors = embeddings.encode(questions, bulk=False)
             _cache[key] = OutsideTopics(tuple(topics), np.asarray(vectors))
         return _cache[key]
 
