@@ -145,3 +145,27 @@ def test_a_broken_outside_file_names_itself(fresh_settings):
     outside.write_text("topic: not a list\n")
     with pytest.raises(CorpusError, match=r"outside\.yaml"):
         Coach(fresh_settings).ask("Will AI take my data entry work?")
+
+
+def test_the_reader_reference_is_scored_beside_thrive_and_a_missing_file_fails_first(
+    guide_settings, tmp_path
+):
+    from thrive.evaluation import run_evaluation
+    from thrive.evaluation.dataset import select
+
+    split = tmp_path / "mini.jsonl"
+    cases = select(load_dataset(ranking.WEIGHTS_FILE.parents[3] / "evals" / "dev.jsonl"), 3)
+    answerable = [c for c in cases if c.kind == "answerable"]
+    split.write_text("\n".join(c.model_dump_json(exclude_none=True) for c in cases) + "\n")
+    with pytest.raises(InputError, match="No reader rankings"):
+        run_evaluation(guide_settings, cases, dataset=str(split), baselines=["reader"])
+    (tmp_path / "reference").mkdir()
+    # A reader who ranks each gold list first: a perfect reference, whatever Thrive does.
+    (tmp_path / "reference" / "mini.reader.jsonl").write_text(
+        "\n".join(json.dumps({"id": c.id, "ranked": list(c.gold_sections)}) for c in answerable)
+    )
+    report = run_evaluation(guide_settings, cases, dataset=str(split), baselines=["reader"])
+    reader = report["baselines"]["reader"]
+    assert reader["summary"]["recall@5"] == 1.0 and reader["summary"]["n_cases"] == 3
+    thrive = report["summary"]["recall@5"]
+    assert reader["difference"]["recall@5"]["value"] == pytest.approx(thrive - 1.0, abs=1e-3)

@@ -74,8 +74,9 @@ def eval_command(
         list[str] | None,
         typer.Option(
             "--baseline",
-            help="Also run a reference retriever on the same answerable cases and report it "
-            "side by side: textbook (the LangChain tutorial recipe).",
+            help="Also score a reference on the same answerable cases and report it side by "
+            "side: textbook (the LangChain tutorial recipe), reader (an independent reader's "
+            "rankings, evals/reference/<split>.reader.jsonl). Repeatable.",
         ),
     ] = None,
     fit_ranker: Annotated[

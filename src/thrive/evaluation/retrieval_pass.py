@@ -3,8 +3,10 @@ recipe on the same cases."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from thrive.base.errors import InputError
@@ -88,11 +90,53 @@ def textbook_pass(
         ranked = retriever.search([c.question for c in answerable], textbook.TOP_K)
         meta = textbook.describe(retriever.chunks)
     rankings = {c.id: r for c, r in zip(answerable, ranked, strict=True)}
+    out = reference_pass("textbook", rankings, cases, records)
+    # Without the cut at 5 sections: every section the 5 chunks touch (a chunk may overlap
+    # several), for the reader to see what the recipe retrieves in all.
+    gold = {c.id: list(c.gold_sections) for c in answerable}
+    uncut = per_query(rankings, gold, {"recall": cutoff_measures(UNCUT)[f"recall@{UNCUT}"]})
+    series = [uncut[c.id]["recall"] for c in answerable]
+    out["summary"]["recall_all_sections"] = _round4(mean(series))
+    out["ci"]["recall_all_sections"] = _pair(mean_ci(series))
+    out["summary"]["sections_returned"] = _round4(mean([float(len(r)) for r in ranked]))
+    meta["run_s"] = round(time.perf_counter() - started, 2)
+    return {**out, "meta": meta}
+
+
+def reader_rankings(dataset: Path) -> dict[str, list[str]]:
+    """An independent reader's 5 sections per question, kept beside the split as
+    `evals/reference/<split>.reader.jsonl` ({"id", "ranked"} per line)."""
+    path = dataset.parent / "reference" / f"{dataset.stem}.reader.jsonl"
+    if not path.is_file():
+        raise InputError(
+            f"No reader rankings for {dataset} ({path} is missing).",
+            fix="Run without --baseline reader, or add that file.",
+        )
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return {str(r["id"]): [str(s) for s in r["ranked"]] for r in rows}
+
+
+def reference_pass(
+    name: str,
+    rankings: dict[str, list[str]],
+    cases: Sequence[Case],
+    records: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A reference ranking on the same answerable cases, scored by the same ir-measures
+    code: its summary with 95% intervals, and the paired difference Thrive minus it per
+    case. Each case record gets the reference's ranking under `name`."""
+    answerable = [c for c in cases if isinstance(c, AnswerableCase)]
+    missing = [c.id for c in answerable if c.id not in rankings]
+    if missing:
+        raise InputError(
+            f"The {name} rankings lack {len(missing)} answerable cases ({', '.join(missing[:5])}).",
+            fix="Rank every answerable case of the split, or run without that baseline.",
+        )
     gold = {c.id: list(c.gold_sections) for c in answerable}
     values = per_query(rankings, gold, summary_measures(5))
     by_id = {r["id"]: r for r in records}
     for qid, scores in values.items():
-        by_id[qid]["textbook"] = {"retrieved": rankings[qid], "retrieval": scores}
+        by_id[qid][name] = {"retrieved": rankings[qid], "retrieval": scores}
     summary: dict[str, Any] = {}
     ci: dict[str, list[float] | None] = {}
     difference: dict[str, Any] = {}
@@ -106,15 +150,8 @@ def textbook_pass(
             if key in by_id[c.id].get("retrieval", {})
         ]
         difference[key] = {"value": _round4(mean(paired)), "ci": _pair(mean_ci(paired))}
-    # Without the cut at 5 sections: every section the 5 chunks touch (a chunk may overlap
-    # several), for the reader to see what the recipe retrieves in all.
-    uncut = per_query(rankings, gold, {"recall": cutoff_measures(UNCUT)[f"recall@{UNCUT}"]})
-    summary["recall_all_sections"] = _round4(mean([uncut[c.id]["recall"] for c in answerable]))
-    ci["recall_all_sections"] = _pair(mean_ci([uncut[c.id]["recall"] for c in answerable]))
-    summary["sections_returned"] = _round4(mean([float(len(r)) for r in rankings.values()]))
     summary["n_cases"] = len(answerable)
-    meta["run_s"] = round(time.perf_counter() - started, 2)
-    return {"meta": meta, "summary": summary, "ci": ci, "difference": difference}
+    return {"meta": {}, "summary": summary, "ci": ci, "difference": difference}
 
 
 def _round4(value: float | None) -> float | None:

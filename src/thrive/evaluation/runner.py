@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from thrive.base.errors import InputError
@@ -36,7 +37,13 @@ from thrive.evaluation.metrics import (
     refusal_correct,
     user_words,
 )
-from thrive.evaluation.retrieval_pass import add_retrieval, by_k_pass, textbook_pass
+from thrive.evaluation.retrieval_pass import (
+    add_retrieval,
+    by_k_pass,
+    reader_rankings,
+    reference_pass,
+    textbook_pass,
+)
 from thrive.evaluation.stats import RESAMPLES, SEED
 from thrive.evaluation.summary import by_tag, na_notes, summarise_run
 from thrive.evaluation.tool_cases import score_exposure, score_niches
@@ -44,7 +51,9 @@ from thrive.models import Backend, create_backend
 
 Progress = Callable[[int, int, str], None]  # (cases done, cases in all, id of the next case)
 KS = (1, 3, 5, 8)  # the cutoffs of the metrics-by-k chart
-BASELINES = ("textbook",)  # reference retrievers `run_evaluation` can run alongside
+# References `run_evaluation` can score alongside: the tutorial recipe, and an independent
+# reader's rankings kept beside the split (evals/reference/<split>.reader.jsonl).
+BASELINES = ("textbook", "reader")
 WARM_UP = "How can a freelance writer stay valuable as AI tools spread?"
 
 
@@ -88,6 +97,8 @@ def run_evaluation(
         raise InputError(
             f"No baseline named {', '.join(unknown)}.", fix=f"Use one of: {', '.join(BASELINES)}."
         )
+    # Read before the run, so that a missing file fails at once, not after every case.
+    reader = reader_rankings(Path(dataset)) if "reader" in baselines else None
     settings = settings.model_copy(update={"top_k": k})
     recorder = RecordingBackend(create_backend(settings.llm, settings))
     coach = Coach(settings, recorder)
@@ -109,6 +120,8 @@ def run_evaluation(
     references = {}
     if "textbook" in baselines and any(isinstance(c, AnswerableCase) for c in cases):
         references["textbook"] = textbook_pass(settings, cases, records)
+    if reader is not None and any(isinstance(c, AnswerableCase) for c in cases):
+        references["reader"] = reference_pass("reader", reader, cases, records)
     result = summarise_run(records, k, na_notes(recorder.generative))
     meta = {
         "backend": recorder.name,
