@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import frontmatter
 import yaml
@@ -247,6 +248,18 @@ def questions_file(guide: Path) -> Path:
     return guide.with_name(f"{guide.stem}.questions.yaml")
 
 
+def read_sidecar(path: Path, blob: bytes, shape: str) -> Any:
+    """A guide's YAML sidecar (question keys, outside topics) as data, or a CorpusError
+    that names the file and the shape it should have."""
+    try:
+        return yaml.safe_load(blob.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise CorpusError(
+            f"{path} cannot be read as YAML: {err}",
+            fix=f"Fix the file ({shape}) or remove it.",
+        ) from err
+
+
 def with_questions(sections: list[Section], path: Path) -> list[Section]:
     """The sections with their question keys from `path`, when that file exists.
 
@@ -257,13 +270,7 @@ def with_questions(sections: list[Section], path: Path) -> list[Section]:
     instead of by a model, since none can run here)."""
     if not path.is_file():
         return sections
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise CorpusError(
-            f"{path} cannot be read as YAML: {err}",
-            fix="Fix the file (a mapping of section id to a list of questions) or remove it.",
-        ) from err
+    data = read_sidecar(path, path.read_bytes(), "a mapping of section id to a list of questions")
     ids = {s.section_id for s in sections}
     if not isinstance(data, dict) or not all(
         isinstance(v, list) and all(isinstance(q, str) for q in v) for v in data.values()

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from thrive.base import embeddings
 from thrive.base.errors import CorpusError
+from thrive.knowledge.corpus import read_sidecar
 
 # How much closer (cosine) a question must be to an outside topic than to the guide to be
 # declined. Set on the dev split (evals/dev.jsonl: 167 answerable, 54 out-of-scope cases),
@@ -77,13 +77,7 @@ def load_outside(corpus_dir: Path) -> OutsideTopics:
 
 
 def _parse(path: Path, blob: bytes) -> list[tuple[str, str]]:
-    try:
-        data = yaml.safe_load(blob.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        raise CorpusError(
-            f"{path} cannot be read as YAML: {err}",
-            fix="Fix it (a list of {topic, questions}) or remove it.",
-        ) from err
+    data = read_sidecar(path, blob, "a list of {topic, questions}")
     ok = isinstance(data, list) and all(
         isinstance(item, dict)
         and isinstance(item.get("topic"), str)
