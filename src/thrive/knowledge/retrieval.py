@@ -252,6 +252,7 @@ class GuideSearcher:
         question_dense = dense_runs[0]
         dense = dense_runs if mode != "bm25" else []
         lexical = [self.lexical.search(q, n) for q in queries] if mode != "dense" else []
+        # The scope signal uses the question alone, so a profile cannot make chit-chat relevant.
         similarity = dict(question_dense)
         best = max(similarity.values(), default=0.0)
         in_scope = best >= self.scope_threshold or self._coaching_question(
