@@ -38,7 +38,7 @@ FEATURES = (
     "q_keyclass",
     "qp_keyclass",
 )
-RRF_K = 10  # the lexical signal is 1 / (RRF_K + rank): only the top ranks tell much
+RRF_K = 10  # the lexical signal is 1 / (RRF_K + rank), K as in retrieval.py (set on dev)
 
 
 class KeyClassifier:
@@ -54,7 +54,8 @@ class KeyClassifier:
         self.sections = sorted(set(sections))
         self._model: Any = None
         if len(self.sections) >= 2:
-            # C=10 (weak regularisation): the keys are few and clean; set on the dev split.
+            # C=10 (weak regularisation): the keys are few and written to be clean. Not tuned:
+            # the ranker above it weighs its output by dev cross-validation.
             self._model = LogisticRegression(C=10.0, max_iter=5000).fit(vectors, list(sections))
             self.sections = [str(c) for c in self._model.classes_]
 
