@@ -6,6 +6,8 @@ Each guide may have a `<guide>.outside.yaml` sidecar listing such topics with ex
 questions, written from the guide (what it leaves out), not from evaluation cases. A
 question is outside the guide when it is clearly closer to one of those questions than to
 anything in the guide: it is declined by meaning, naming the topic, never for a word.
+A searcher reads the topics once, at its first question; an edit is seen by the searchers
+of the next index version (`thrive ingest`) and by new processes.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from thrive.knowledge import ranking
 from thrive.knowledge.corpus import KEY, is_question_key
 from thrive.knowledge.lexical import ChunkTable, LexicalIndex, open_lexical, prune_lexical
 from thrive.knowledge.outside import MARGIN as OUTSIDE_MARGIN
-from thrive.knowledge.outside import load_outside
+from thrive.knowledge.outside import OutsideTopics, load_outside
 from thrive.knowledge.store import (
     GuideIndex,
     StoredChunk,
@@ -157,6 +157,7 @@ class GuideSearcher:
         self.kinds_of = {section: frozenset(g) for section, g in kinds.items()}
         self.ranker = ranking.load_model()
         self._key_classifier: ranking.KeyClassifier | None = None
+        self._outside: OutsideTopics | None = None
         self.scope_threshold = scope_threshold
         self.version = str((collection.metadata or {}).get("corpus_version", ""))
         self._index: GuideIndex | None = None  # set by `open`: how `refreshed` reads the pointer
@@ -288,7 +289,9 @@ class GuideSearcher:
         """The topic the guide leaves out that the question is clearly about, if any."""
         if self.settings is None:
             return None
-        topic, similarity = load_outside(Path(self.settings.corpus_dir)).closest(vector)
+        if self._outside is None:  # read once per searcher, not at every question
+            self._outside = load_outside(Path(self.settings.corpus_dir))
+        topic, similarity = self._outside.closest(vector)
         return topic if similarity - best > OUTSIDE_MARGIN else None
 
     def signals(
@@ -312,7 +315,9 @@ class GuideSearcher:
         n = min(len(self.chunks), RANKER_HITS)
         dense_runs = self._dense(vectors, n)
         lexical = [self.lexical.search(q, n) for q in queries]
-        signals = self.signals(vectors, dense_runs, lexical)
+        return self._features(self.signals(vectors, dense_runs, lexical))
+
+    def _features(self, signals: ranking.Signals) -> tuple[list[str], np.ndarray]:
         return ranking.features(signals, self._table.section_ids, self.granularity, self.kinds_of)
 
     def _ranked(
@@ -324,9 +329,7 @@ class GuideSearcher:
     ) -> list[Hit]:
         assert self.ranker is not None
         signals = self.signals(vectors, dense_runs, lexical)
-        sections, rows = ranking.features(
-            signals, self._table.section_ids, self.granularity, self.kinds_of
-        )
+        sections, rows = self._features(signals)
         scores = self.ranker.score(sections, rows)
         order = sorted(range(len(sections)), key=lambda i: (-scores[i], sections[i]))[:k]
         question_run = signals.dense[0]
