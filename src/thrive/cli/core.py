@@ -54,9 +54,16 @@ def ingest(
         def waiting() -> None:
             err_console.print(f"Another ingest is running; waiting up to {wait:.0f} s for it...")
 
+        def tuning(keys: int) -> None:
+            bar.update(task, description="Fine-tuning the search encoder")
+            err_console.print(
+                f"Fine-tuning the search encoder on the guide's {keys} question keys "
+                "(once per change of the keys, about a minute)..."
+            )
+
         try:
             report = coach.update_index(
-                rebuild=rebuild, progress=progress, wait_s=wait, on_wait=waiting
+                rebuild=rebuild, progress=progress, wait_s=wait, on_wait=waiting, on_tuning=tuning
             )
         except ThriveError as err:
             raise fail(err) from err

@@ -145,11 +145,17 @@ class Coach:
         progress: Callable[[int, int], None] | None = None,
         on_wait: Callable[[], None] | None = None,
         wait_s: float = 120.0,
+        on_tuning: Callable[[int], None] | None = None,
     ) -> IngestReport:
         """Bring the guide index up to date (only what changed; everything with `rebuild`).
         The next question searches the new index."""
         report = ingest(
-            self.settings, rebuild=rebuild, progress=progress, wait_s=wait_s, on_wait=on_wait
+            self.settings,
+            rebuild=rebuild,
+            progress=progress,
+            wait_s=wait_s,
+            on_wait=on_wait,
+            on_tuning=on_tuning,
         )
         with self._index_lock:
             self._searcher, self._live_index = None, True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -322,6 +322,23 @@ def label_of(section: Section) -> str:
     if section.kind in names and kind == section.kind and number.isdigit():
         return f"{names[section.kind]} {number}"
     return ""
+
+
+def heading_of(metadata: Mapping[str, object]) -> str:
+    """ "Threat 2: Increased Competition": what each of a section's chunks starts with, from
+    a chunk's metadata."""
+    kind, _, number = str(metadata.get("section_id", "")).partition("-")
+    names = {"threat": "Threat", "strategy": "Strategy", "action": "Action step"}
+    title = str(metadata.get("section_title", ""))
+    if metadata.get("kind") in names and kind == metadata.get("kind") and number.isdigit():
+        return f"{names[kind]} {number}: {title}"
+    return title
+
+
+def tuning_pairs(chunks: Iterable[Any]) -> list[tuple[str, str]]:
+    """(question key, its section's heading) for every question key among `chunks` (Chunk
+    or StoredChunk): what the search encoder is fine-tuned on (tuned.py)."""
+    return [(c.text, heading_of(c.metadata)) for c in chunks if is_question_key(c.chunk_id)]
 
 
 def chunk_sections(sections: Iterable[Section], chunk_words: int = 180) -> list[Chunk]:

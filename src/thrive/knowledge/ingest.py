@@ -25,7 +25,8 @@ from filelock import FileLock, Timeout
 from thrive.base import embeddings
 from thrive.base.errors import StoreError
 from thrive.base.settings import Settings
-from thrive.knowledge.corpus import Chunk, chunk_sections, read_corpus
+from thrive.knowledge import tuned
+from thrive.knowledge.corpus import Chunk, chunk_sections, read_corpus, tuning_pairs
 from thrive.knowledge.lexical import persist_lexical, prune_lexical
 from thrive.knowledge.store import (
     PAGE,
@@ -134,10 +135,32 @@ def ingest(
     progress: Progress | None = None,
     wait_s: float = 120.0,
     on_wait: Callable[[], None] | None = None,
+    on_tuning: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Bring the index in line with `corpus/`. Returns what changed."""
+    """Bring the index in line with `corpus/`, and the search encoder with its question
+    keys (tuned.py; `on_tuning(keys)` is called before a training starts). Returns what
+    changed."""
     started = time.perf_counter()
     chunks = chunk_sections(read_corpus(Path(settings.corpus_dir)), settings.chunk_words)
+    report = _ingest(settings, chunks, rebuild, progress, wait_s, on_wait, started)
+    pairs = tuning_pairs(chunks)
+    if pairs and not tuned.is_built(tuned.folder_for(pairs)):
+        if on_tuning:
+            on_tuning(len(pairs))
+        tuned.ensure_built(pairs)
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest(
+    settings: Settings,
+    chunks: list[Chunk],
+    rebuild: bool,
+    progress: Progress | None,
+    wait_s: float,
+    on_wait: Callable[[], None] | None,
+    started: float,
+) -> IngestReport:
     lock: _FileLock | SharedLock
     if settings.chroma_url:
         lock = SharedLock(connect(settings), settings.collection)

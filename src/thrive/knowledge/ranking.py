@@ -4,7 +4,8 @@ Each candidate section gets a row of signals, from the dense and lexical runs th
 already makes: the best and top-3 cosine similarity of its question keys, line keys and text
 chunks (to the question alone and to question + profile), the same relative to the best
 section, its best BM25 rank, and how likely a classifier of the question keys thinks the
-section is. A logistic model weighs them, with a learned bias per section id (some parts of
+section is, and the question-key similarities from the tuned search encoder
+(tuned.py). A logistic model weighs them, with a learned bias per section id (some parts of
 the guide answer many more questions than others).
 
 Why a learned model and not fixed fusion weights: reciprocal rank fusion with weights picked
@@ -30,9 +31,13 @@ WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 GRANULARITIES = ("question", "line", "chunk")
 RUNS = ("q", "qp")  # the question alone; question + profile (the question again without one)
 DENSE = [f"{run}_{g}_{stat}" for run in RUNS for g in GRANULARITIES for stat in ("max", "top3")]
+# The question-key similarities again, from the tuned encoder (tuned.py).
+TUNED = [f"tuned_{run}_question_{stat}" for run in RUNS for stat in ("max", "top3")]
 FEATURES = (
     *DENSE,
     *(f"{name}_rel" for name in DENSE),
+    *TUNED,
+    *(f"{name}_rel" for name in TUNED),
     "q_bm25",
     "qp_bm25",
     "q_keyclass",
@@ -75,6 +80,9 @@ class Signals:
     dense: Sequence[Mapping[int, float]]  # one map per run: position -> cosine similarity
     lexical: Sequence[Sequence[int]]  # one ranked list of positions per run
     key_class: Sequence[Mapping[str, float]]  # one map per run: section -> log-probability
+    # One map per run from the tuned encoder; empty when there is none (the dense maps
+    # stand in for it).
+    tuned: Sequence[Mapping[int, float]] = ()
 
 
 def features(
@@ -99,22 +107,22 @@ def features(
         {section_of[p] for run in runs for p in run} | {section_of[p] for r in lexical for p in r}
     )
     index = {s: i for i, s in enumerate(candidates)}
-    dense = np.empty((len(candidates), len(DENSE)))
-    column = 0
-    for run in runs:
-        floor = min(run.values(), default=0.0)
-        found: dict[tuple[str, str], list[float]] = {}
-        for p, sim in run.items():
-            found.setdefault((section_of[p], granularity_of[p]), []).append(sim)
-        for g in GRANULARITIES:
+    dense = _granular(runs, index, section_of, granularity_of, kinds_of)
+    # Without a tuned encoder, or for a section without keys, the bundled model's question
+    # columns (DENSE's first two of each run) stand in.
+    tuned = dense[:, [0, 1, 6, 7]].copy()
+    if signals.tuned:
+        tuned_runs = [*signals.tuned, *([signals.tuned[0]] * (2 - len(signals.tuned)))]
+        for j, run in enumerate(tuned_runs):
+            found: dict[str, list[float]] = {}
+            for p, sim in run.items():
+                found.setdefault(section_of[p], []).append(sim)
             for s, i in index.items():
-                lacks = g != "chunk" and g not in kinds_of.get(s, frozenset())
-                own = found.get((s, g)) or (found.get((s, "chunk")) if lacks else None)
-                sims = sorted(own or [floor], reverse=True)
-                dense[i, column] = sims[0]
-                dense[i, column + 1] = float(np.mean(sims[:3]))
-            column += 2
+                if s in found:
+                    sims = sorted(found[s], reverse=True)
+                    tuned[i, 2 * j], tuned[i, 2 * j + 1] = sims[0], float(np.mean(sims[:3]))
     rel = dense - dense.max(axis=0, keepdims=True)
+    tuned_rel = tuned - tuned.max(axis=0, keepdims=True)
     bm25 = np.zeros((len(candidates), 2))
     for j, ranked in enumerate(lexical):
         for rank, p in enumerate(ranked):
@@ -126,7 +134,33 @@ def features(
         middle = float(np.median(list(probs.values()))) if probs else 0.0
         for s, i in index.items():
             classes[i, j] = max(probs.get(s, floor if s in keyed else middle), -50.0)
-    return candidates, np.hstack([dense, rel, bm25, classes])
+    return candidates, np.hstack([dense, rel, tuned, tuned_rel, bm25, classes])
+
+
+def _granular(
+    runs: Sequence[Mapping[int, float]],
+    index: Mapping[str, int],
+    section_of: Sequence[str],
+    granularity_of: Sequence[str],
+    kinds_of: Mapping[str, frozenset[str]],
+) -> np.ndarray:
+    """Per candidate section and run: the best and top-3 mean similarity of each granularity."""
+    out = np.empty((len(index), len(DENSE)))
+    column = 0
+    for run in runs:
+        floor = min(run.values(), default=0.0)
+        found: dict[tuple[str, str], list[float]] = {}
+        for p, sim in run.items():
+            found.setdefault((section_of[p], granularity_of[p]), []).append(sim)
+        for g in GRANULARITIES:
+            for s, i in index.items():
+                lacks = g != "chunk" and g not in kinds_of.get(s, frozenset())
+                own = found.get((s, g)) or (found.get((s, "chunk")) if lacks else None)
+                sims = sorted(own or [floor], reverse=True)
+                out[i, column] = sims[0]
+                out[i, column + 1] = float(np.mean(sims[:3]))
+            column += 2
+    return out
 
 
 @dataclass(frozen=True)

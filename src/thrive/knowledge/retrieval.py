@@ -28,8 +28,8 @@ from pydantic import ConfigDict
 from thrive.base import embeddings
 from thrive.base.schema import Passage
 from thrive.base.settings import Settings
-from thrive.knowledge import ranking
-from thrive.knowledge.corpus import KEY, is_question_key
+from thrive.knowledge import ranking, tuned
+from thrive.knowledge.corpus import KEY, is_question_key, tuning_pairs
 from thrive.knowledge.lexical import ChunkTable, LexicalIndex, open_lexical, prune_lexical
 from thrive.knowledge.outside import MARGIN as OUTSIDE_MARGIN
 from thrive.knowledge.outside import OutsideTopics, load_outside
@@ -157,6 +157,8 @@ class GuideSearcher:
         self.kinds_of = {section: frozenset(g) for section, g in kinds.items()}
         self.ranker = ranking.load_model()
         self._key_classifier: ranking.KeyClassifier | None = None
+        self._tuned: tuple[Path, list[int], np.ndarray] | None = None
+        self._tuned_read = False  # read once per searcher, at its first question
         self._outside: OutsideTopics | None = None
         self.scope_threshold = scope_threshold
         self.version = str((collection.metadata or {}).get("corpus_version", ""))
@@ -262,7 +264,7 @@ class GuideSearcher:
         outside_topic = self._outside_topic(vectors[0], best) if in_scope else None
         in_scope = in_scope and outside_topic is None
         if ranked:
-            hits = self._ranked(vectors, dense_runs, lexical, k)
+            hits = self._ranked(queries, vectors, dense_runs, lexical, k)
             return SearchResult(hits, best, in_scope, outside_topic)
 
         fused: dict[int, float] = {}
@@ -296,6 +298,7 @@ class GuideSearcher:
 
     def signals(
         self,
+        queries: list[str],
         vectors: np.ndarray,
         dense_runs: list[list[tuple[int, float]]],
         lexical: list[list[tuple[int, float]]],
@@ -305,7 +308,30 @@ class GuideSearcher:
             dense=[dict(run) for run in dense_runs],
             lexical=[[p for p, _ in run] for run in lexical],
             key_class=self.key_classifier().log_proba(vectors),
+            tuned=self._tuned_runs(queries),
         )
+
+    def tuned_keys(self) -> tuple[Path, list[int], np.ndarray] | None:
+        """The tuned encoder of this index's question keys, their positions and tuned vectors;
+        None when none has been built for these keys (the bundled model stands in)."""
+        if not self._tuned_read:
+            self._tuned_read = True
+            positions = [i for i, g in enumerate(self.granularity) if g == "question"]
+            pairs = tuning_pairs(self.chunks[i] for i in positions)
+            folder = tuned.folder_for(pairs)
+            self._tuned = None
+            if positions and tuned.is_built(folder):
+                vectors = tuned.chunk_vectors(folder, [key for key, _ in pairs])
+                self._tuned = (folder, positions, vectors)
+        return self._tuned
+
+    def _tuned_runs(self, queries: list[str]) -> list[dict[int, float]]:
+        found = self.tuned_keys()
+        if found is None:
+            return []
+        folder, positions, keys = found
+        sims = tuned.encode(folder, queries) @ keys.T
+        return [dict(zip(positions, map(float, row), strict=True)) for row in sims]
 
     def ranker_rows(self, question: str, profile_text: str = "") -> tuple[list[str], np.ndarray]:
         """(candidate sections, their ranker features) for a question: what the ranker
@@ -315,20 +341,21 @@ class GuideSearcher:
         n = min(len(self.chunks), RANKER_HITS)
         dense_runs = self._dense(vectors, n)
         lexical = [self.lexical.search(q, n) for q in queries]
-        return self._features(self.signals(vectors, dense_runs, lexical))
+        return self._features(self.signals(queries, vectors, dense_runs, lexical))
 
     def _features(self, signals: ranking.Signals) -> tuple[list[str], np.ndarray]:
         return ranking.features(signals, self._table.section_ids, self.granularity, self.kinds_of)
 
     def _ranked(
         self,
+        queries: list[str],
         vectors: np.ndarray,
         dense_runs: list[list[tuple[int, float]]],
         lexical: list[list[tuple[int, float]]],
         k: int,
     ) -> list[Hit]:
         assert self.ranker is not None
-        signals = self.signals(vectors, dense_runs, lexical)
+        signals = self.signals(queries, vectors, dense_runs, lexical)
         sections, rows = self._features(signals)
         scores = self.ranker.score(sections, rows)
         order = sorted(range(len(sections)), key=lambda i: (-scores[i], sections[i]))[:k]
