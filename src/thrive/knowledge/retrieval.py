@@ -9,6 +9,7 @@ before each question) hands over to the version an ingest activated since.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -44,6 +45,7 @@ from thrive.knowledge.store import (
 )
 from thrive.knowledge.structure import guide_sentences
 
+log = logging.getLogger(__name__)
 __all__ = ["GuideSearcher", "Hit", "HybridRetriever", "LexicalIndex", "SearchResult", "to_document"]
 
 # hybrid: the learned ranker over every signal (ranking.py), or rank fusion without its
@@ -323,6 +325,12 @@ class GuideSearcher:
             if positions and tuned.is_built(folder):
                 vectors = tuned.chunk_vectors(folder, [key for key, _ in pairs])
                 self._tuned = (folder, positions, vectors)
+            elif positions:
+                log.warning(
+                    "No search encoder has been tuned for this guide's question keys on this "
+                    "machine; searching with the bundled model alone. Run `thrive ingest` to "
+                    "tune it (about a minute, once)."
+                )
         return self._tuned
 
     def _tuned_runs(self, queries: list[str]) -> list[dict[int, float]]:
