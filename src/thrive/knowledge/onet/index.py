@@ -156,11 +156,16 @@ class TaskIndex:
         k = max(0, min(k, sims.shape[1] - sum(len(self.rows_of(s)) for s in exclude_soc or ())))
         if k == 0:
             return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0))
-        # argpartition then a sort of k columns: O(n) per row instead of a full sort.
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        top_sims = np.take_along_axis(sims, top, axis=1)
-        order = np.argsort(-top_sims, axis=1, kind="stable")
-        return np.take_along_axis(top, order, axis=1), np.take_along_axis(top_sims, order, axis=1)
+        # A partition finds the k-th best value in O(n) per row instead of a full sort. Ties
+        # (one task text listed under several occupations has one vector) are broken by row
+        # number, so a query gives the same tasks alone as in a batch, whose vectors differ
+        # from it in the last bits and would make argpartition pick other tied rows.
+        kth = -np.partition(-sims, k - 1, axis=1)[:, k - 1]
+        rows = np.empty((len(queries), k), dtype=np.int64)
+        for i, floor in enumerate(kth):
+            candidates = np.flatnonzero(sims[i] >= floor)
+            rows[i] = candidates[np.lexsort((candidates, -sims[i, candidates]))[:k]]
+        return rows, np.take_along_axis(sims, rows, axis=1)
 
     def nearest(
         self, query_vectors: np.ndarray, k: int, exclude_soc: Collection[str] | None = None
