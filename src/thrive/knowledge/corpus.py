@@ -317,22 +317,23 @@ def read_corpus(corpus_dir: Path) -> list[Section]:
 
 def label_of(section: Section) -> str:
     """ "Threat 2", "Strategy 5", "Action step 1" for the guide's numbered sections, else ""."""
-    kind, _, number = section.section_id.partition("-")
+    return _label(section.section_id, section.kind)
+
+
+def _label(section_id: str, section_kind: object) -> str:
+    kind, _, number = section_id.partition("-")
     names = {"threat": "Threat", "strategy": "Strategy", "action": "Action step"}
-    if section.kind in names and kind == section.kind and number.isdigit():
-        return f"{names[section.kind]} {number}"
+    if section_kind in names and kind == section_kind and number.isdigit():
+        return f"{names[kind]} {number}"
     return ""
 
 
 def heading_of(metadata: Mapping[str, object]) -> str:
     """ "Threat 2: Increased Competition": what each of a section's chunks starts with, from
     a chunk's metadata."""
-    kind, _, number = str(metadata.get("section_id", "")).partition("-")
-    names = {"threat": "Threat", "strategy": "Strategy", "action": "Action step"}
+    label = _label(str(metadata.get("section_id", "")), metadata.get("kind"))
     title = str(metadata.get("section_title", ""))
-    if metadata.get("kind") in names and kind == metadata.get("kind") and number.isdigit():
-        return f"{names[kind]} {number}: {title}"
-    return title
+    return f"{label}: {title}" if label else title
 
 
 def tuning_pairs(chunks: Iterable[Any]) -> list[tuple[str, str]]:
