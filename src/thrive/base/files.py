@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["build_folder_once", "write_atomic"]
+_build_lock = threading.Lock()  # FileLock guards processes; this, threads of one process
 
 
 def write_atomic(path: str | os.PathLike[str], content: str | bytes, *, mode: int = 0o644) -> Path:
@@ -40,3 +44,30 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def build_folder_once(
+    folder: Path, is_done: Callable[[Path], bool], build: Callable[[Path], None], timeout: float
+) -> Path:
+    """`folder`, built by `build(work)` first if no process has built it yet.
+
+    `build` fills a temporary folder beside `folder`, which is renamed into place when it
+    returns; under a file lock, so a crash leaves nothing half-built and two processes never
+    build at once (the second waits, then uses the first one's). `is_done` tells a finished
+    folder (one whose last-written file exists) from one left by a copy by hand."""
+    if is_done(folder):
+        return folder
+    from filelock import FileLock
+
+    with _build_lock:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder) + ".lock", timeout=timeout):
+            if not is_done(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+                work = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
+                try:
+                    build(work)
+                    work.rename(folder)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+    return folder

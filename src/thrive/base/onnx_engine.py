@@ -32,9 +32,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -43,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from thrive.base.errors import ConfigurationError
+from thrive.base.files import build_folder_once
 
 # Bump when the exported graph changes (inputs, outputs, pooling): old exports are ignored.
 FORMAT = 1
@@ -54,7 +52,6 @@ _SOURCES = ("config.json", "model.safetensors", "1_Pooling/config.json")
 # Texts the export is checked on before it is kept: padding, truncation, an empty string.
 _CHECK = ["", "a", "Will clients pay me less because of AI?", "word " * 400]
 
-_export_lock = threading.Lock()
 log = logging.getLogger(__name__)
 
 
@@ -88,23 +85,12 @@ def ensure_exported(model_dir: Path, cache: Path | None = None) -> Path:
     so a crash leaves no half-written model and two processes never export at once (the
     second waits, then uses the first one's)."""
     folder = export_dir(model_dir, cache)
-    if is_exported(folder):
-        return folder / MODEL_FILE
-    from filelock import FileLock
 
-    with _export_lock:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder) + ".lock", timeout=900):
-            if not is_exported(folder):
-                shutil.rmtree(folder, ignore_errors=True)  # not finished: a copy by hand
-                log.info("Exporting the embedding model to ONNX, once, into %s", folder)
-                work = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
-                try:
-                    _export(model_dir, work)
-                    work.rename(folder)
-                finally:
-                    shutil.rmtree(work, ignore_errors=True)
-    return folder / MODEL_FILE
+    def export(work: Path) -> None:
+        log.info("Exporting the embedding model to ONNX, once, into %s", folder)
+        _export(model_dir, work)
+
+    return build_folder_once(folder, is_exported, export, timeout=900) / MODEL_FILE
 
 
 def _export(model_dir: Path, out: Path) -> None:

@@ -58,7 +58,7 @@ def ingest(
             bar.update(task, description="Fine-tuning the search encoder")
             err_console.print(
                 f"Fine-tuning the search encoder on the guide's {keys} question keys "
-                "(once per change of the keys, about a minute)..."
+                "(once per change of the keys; about 30 s on 2 cores)..."
             )
 
         try:

@@ -329,7 +329,7 @@ class GuideSearcher:
                 log.warning(
                     "No search encoder has been tuned for this guide's question keys on this "
                     "machine; searching with the bundled model alone. Run `thrive ingest` to "
-                    "tune it (about a minute, once)."
+                    "tune it (once; about 30 s on 2 cores)."
                 )
         return self._tuned
 

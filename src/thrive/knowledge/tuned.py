@@ -28,8 +28,6 @@ import logging
 import os
 import random
 import shutil
-import tempfile
-import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -37,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from thrive.base import embeddings, onnx_engine
-from thrive.base.files import write_atomic
+from thrive.base.files import build_folder_once, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +47,6 @@ log = logging.getLogger(__name__)
 # 32 are the loss's usual values, not tuned.
 TRAINING = {"epochs": 4, "learning_rate": 5e-5, "batch": 32, "scale": 20.0, "seed": 0, "format": 1}
 MANIFEST = "tuned.json"  # written last: a folder without it is not a finished model
-_lock = threading.Lock()
 Pair = tuple[str, str]  # (question key, the text it should land near)
 
 
@@ -72,23 +69,12 @@ def ensure_built(pairs: Sequence[Pair], cache_dir: Path | None = None) -> Path |
     if len({b for _, b in pairs}) < 2:
         return None
     folder = folder_for(pairs, cache_dir)
-    if is_built(folder):
-        return folder
-    from filelock import FileLock
 
-    with _lock:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder) + ".lock", timeout=1800):
-            if not is_built(folder):
-                shutil.rmtree(folder, ignore_errors=True)
-                log.info("Fine-tuning the search encoder on %d question keys", len(pairs))
-                work = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
-                try:
-                    _train(list(pairs), work)
-                    work.rename(folder)
-                finally:
-                    shutil.rmtree(work, ignore_errors=True)
-    return folder
+    def train(work: Path) -> None:
+        log.info("Fine-tuning the search encoder on %d question keys", len(pairs))
+        _train(list(pairs), work)
+
+    return build_folder_once(folder, is_built, train, timeout=1800)
 
 
 def _train(pairs: list[Pair], out: Path) -> None:
