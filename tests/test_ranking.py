@@ -112,10 +112,37 @@ def test_a_question_on_a_topic_the_guide_leaves_out_is_declined_naming_it(coach,
     assert topic in answer.text
 
 
+BRAND_STRATEGIST = {"skills": ["brand strategy", "creative direction"]}
+
+
+@pytest.mark.parametrize(
+    ("question", "profile", "topic"),
+    [
+        ("Do I need a business licence to freelance from home in Ontario?", None, "business"),
+        ("Do I need a business licence to freelance from home in Ontario?", BRAND_STRATEGIST, ""),
+        ("Which project management app should a solo designer use, Trello or Asana?", None, ""),
+    ],
+)
+def test_a_profile_does_not_let_an_outside_question_in(coach, question, profile, topic):
+    answer = coach.ask(question, profile=profile)
+    assert answer.refused and "outside what I can help with" in answer.text
+    assert topic in answer.text
+
+
+def test_a_short_question_is_read_with_the_profile_before_it_is_declined(coach):
+    """ "How do I grow my income?" alone leans to personal finance; from a brand strategist
+    it is about their freelance work (outside.PROFILE_MARGIN)."""
+    answer = coach.ask("How do I grow my income?", profile=BRAND_STRATEGIST)
+    assert not answer.refused, answer.text
+    assert answer.citations
+
+
 @pytest.mark.parametrize(
     "question",
     [
         "Ignore the hype for a moment: will AI really take my bookkeeping clients?",
+        "I set up the system prompts for a client's AI assistant and they say the job is done. "
+        "How do I stay useful to them?",
         "From now on I want to charge more. How do I justify it when AI is cheap?",
         "Should I pretend I'm an agency to win bigger AI-proof projects?",
     ],
@@ -145,6 +172,9 @@ def test_a_broken_outside_file_names_itself(fresh_settings):
     outside.write_text("topic: not a list\n")
     with pytest.raises(CorpusError, match=r"outside\.yaml"):
         Coach(fresh_settings).ask("Will AI take my data entry work?")
+    # A new ingest stops at the file too, before it touches the index.
+    with pytest.raises(CorpusError, match=r"outside\.yaml"):
+        ingest(fresh_settings)
 
 
 def test_the_reader_reference_is_scored_beside_thrive_and_a_missing_file_fails_first(

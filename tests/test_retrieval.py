@@ -103,6 +103,7 @@ def test_a_searcher_loaded_from_the_saved_index_answers_as_a_freshly_built_one(f
     loaded = GuideSearcher.open(fresh_settings)
     collection = GuideIndex(connect(fresh_settings), fresh_settings.collection).require_active()
     built = GuideSearcher(collection, all_chunks(collection), fresh_settings.scope_threshold)
+    built.settings = fresh_settings  # as `open` does: its corpus names the tuned encoder
     assert list(loaded.chunks) == list(built.chunks)
     for question, _ in PARAPHRASES[:8]:
         for mode in ("bm25", "hybrid"):

@@ -54,11 +54,12 @@ def ingest(
         def waiting() -> None:
             err_console.print(f"Another ingest is running; waiting up to {wait:.0f} s for it...")
 
-        def tuning(keys: int) -> None:
+        def tuning(examples: int) -> None:
             bar.update(task, description="Fine-tuning the search encoder")
             err_console.print(
-                f"Fine-tuning the search encoder on the guide's {keys} question keys "
-                "(once per change of the keys; about 30 s on 2 cores)..."
+                f"Fine-tuning the search encoder on {examples} examples, the guide's question "
+                "keys and the topics it leaves out (once per change of them; about 80 s on "
+                "2 cores)..."
             )
 
         try:

@@ -138,13 +138,15 @@ def ingest(
     on_tuning: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Bring the index in line with `corpus/`, and the search encoder with its question
-    keys (tuned.py; `on_tuning(keys)` is called before a training starts). Returns what
-    changed."""
+    keys and outside topics (tuned.py; `on_tuning(examples)` is called before a training
+    starts). Returns what changed."""
     started = time.perf_counter()
     chunks = chunk_sections(read_corpus(Path(settings.corpus_dir)), settings.chunk_words)
+    keys = tuning_pairs(chunks)
+    # Read before the index is touched: a broken outside-topics file stops the ingest first.
+    pairs = tuned.training_pairs(keys, Path(settings.corpus_dir))
     report = _ingest(settings, chunks, rebuild, progress, wait_s, on_wait, started)
-    pairs = tuning_pairs(chunks)
-    if pairs and not tuned.is_built(tuned.folder_for(pairs)):
+    if keys and not tuned.is_built(tuned.folder_for(pairs)):
         if on_tuning:
             on_tuning(len(pairs))
         tuned.ensure_built(pairs)

@@ -8,6 +8,11 @@ question is outside the guide when it is clearly closer to one of those question
 anything in the guide: it is declined by meaning, naming the topic, never for a word.
 A searcher reads the topics once, at its first question; an edit is seen by the searchers
 of the next index version (`thrive ingest`) and by new processes.
+
+Where a tuned search encoder is built (tuned.py), it is trained on these questions too, each
+paired with its topic as the guide's question keys are with their sections: it learns to
+tell the two apart, and the question is judged on its similarities (TUNED_MARGIN). Without
+one, the bundled model's similarities are used (MARGIN).
 """
 
 from __future__ import annotations
@@ -23,32 +28,70 @@ from thrive.base import embeddings
 from thrive.base.errors import CorpusError
 from thrive.knowledge.corpus import read_sidecar
 
-# How much closer (cosine) a question must be to an outside topic than to the guide to be
-# declined. Set on the dev split (evals/dev.jsonl: 167 answerable, 54 out-of-scope cases),
-# margins 0.03-0.08 tried: at 0.06 one answerable question is declined ("give me the gist",
-# +0.116) and 6 out-of-scope ones are answered; at 0.03-0.05 benign questions near a topic
-# ("what's the main message, in one sentence?", +0.053) are declined too. Never tuned on
-# evals/test.jsonl.
-MARGIN = 0.06
+# How much closer (cosine, bundled model) a question must be to an outside topic than to
+# the guide to be declined, where no tuned encoder is built. Set on the dev split
+# (evals/dev.jsonl: the 351 answerable and out-of-scope cases before `d3-*`, then the 140
+# `d3-*` ones), with the 54 topics of this sidecar, `thrive eval` on each: at 0.12, 77 of 84
+# and 40 of 45 out-of-scope cases are declined, and 1 of 267 and 2 of 95 answerable ones;
+# at 0.08, 80 and 41 declined, but 1 and 3 answerable (a benign near-miss among them); at
+# 0.06, 81 and 43, but 3 and 3; at 0.14, 77 and 37, 1 and 1. Never tuned on evals/test.jsonl.
+MARGIN = 0.12
+# The same with the tuned encoder, on the mean of the 3 closest outside questions against
+# the mean of the 3 closest question keys. Set on the same dev cases (before `d3-*`, then
+# `d3-*`): at 0.10, 82 of 84 and 42 of 45 out-of-scope declined, 1 of 267 and 0 of 95
+# answerable (the 1 by the scope threshold, "give me the gist"); at 0.05, 83 and 44, but 4
+# and 6 answerable; at 0.15, 79 and 40, 1 and 0. With the 32 topics before, the bundled
+# model declined 76 and 33, and 2 and 2 answerable. Never tuned on evals/test.jsonl.
+TUNED_MARGIN = 0.10
+# With a profile, the question and profile together must lean outside too, by more than
+# this: "How do I grow my income?" leans to personal finance alone (+0.15) but not from a
+# brand strategist (-0.09; dev case p05). Set on dev: the 129 out-of-scope questions with
+# each of 3 made-up profiles appended, 366 of 387 declined by the question alone, keep 359
+# at -0.05 (347 at 0.0); none of the 352 answerable ones with those profiles is declined.
+PROFILE_MARGIN = -0.05
+TUNED_TOP = 3
+# What an outside question is paired with when the search encoder is trained on it.
+TRAINING_TARGET = "Outside the guide: {topic}"
 
 
 @dataclass(frozen=True)
 class OutsideTopics:
     topics: tuple[str, ...]  # one per question
-    vectors: np.ndarray  # the questions' embeddings, one row each
+    questions: tuple[str, ...]
+    vectors: np.ndarray  # the questions' embeddings (bundled model), one row each
 
     def closest(self, vector: np.ndarray) -> tuple[str, float]:
-        """(topic, similarity): the similarity of the outside question closest to `vector`
-        (what MARGIN was set on), and the topic whose two closest questions are closest on
-        average (one stray question, "paperwork" under visas, must not name the topic)."""
+        """(topic, similarity) by the bundled model: the similarity of the outside question
+        closest to `vector` (what MARGIN was set on) and the topic it names."""
+        return self.closest_by(self.vectors @ vector)
+
+    def closest_by(self, sims: np.ndarray) -> tuple[str, float]:
+        """(topic, highest similarity) from one similarity per question. The topic named is
+        the one whose two closest questions are closest on average (one stray question,
+        "paperwork" under visas, must not name the topic)."""
         if not self.topics:
             return "", -1.0
-        sims = self.vectors @ vector
         by_topic: dict[str, list[float]] = {}
         for topic, similarity in zip(self.topics, sims, strict=True):
             by_topic.setdefault(topic, []).append(float(similarity))
         named = max(by_topic, key=lambda t: float(np.mean(sorted(by_topic[t])[-2:])))
         return named, float(sims.max())
+
+    def tuned_verdict(self, outside_sims: np.ndarray, key_sims: np.ndarray) -> str | None:
+        """The topic, when the question is TUNED_MARGIN closer to the outside questions than
+        to the guide's question keys (tuned encoder; each the mean of its TUNED_TOP best).
+        One row per query: the question alone, then (if any) the question with the profile,
+        which must lean outside by more than PROFILE_MARGIN."""
+        if not self.topics or not key_sims.shape[-1]:
+            return None
+        margins = [_top_mean(o) - _top_mean(k) for o, k in zip(outside_sims, key_sims, strict=True)]
+        if margins[0] <= TUNED_MARGIN or min(margins[1:], default=1.0) <= PROFILE_MARGIN:
+            return None
+        return self.closest_by(outside_sims[0])[0]
+
+
+def _top_mean(sims: np.ndarray) -> float:
+    return float(np.mean(np.sort(sims)[-TUNED_TOP:]))
 
 
 _cache: dict[str, OutsideTopics] = {}
@@ -61,21 +104,32 @@ def outside_files(corpus_dir: Path) -> list[Path]:
 
 def load_outside(corpus_dir: Path) -> OutsideTopics:
     """The corpus's outside topics, embedded once per content (the files are small)."""
-    files = outside_files(corpus_dir) if corpus_dir.is_dir() else []
-    blobs = [p.read_bytes() for p in files]
-    key = hashlib.sha256(b"\0".join(blobs)).hexdigest()
+    blobs = _read(corpus_dir)
+    key = hashlib.sha256(b"\0".join(blob for _, blob in blobs)).hexdigest()
     with _lock:
         if key not in _cache:
-            topics: list[str] = []
-            questions: list[str] = []
-            for path, blob in zip(files, blobs, strict=True):
-                for topic, question in _parse(path, blob):
-                    topics.append(topic)
-                    questions.append(question)
+            found = [pair for path, blob in blobs for pair in _parse(path, blob)]
+            topics = tuple(topic for topic, _ in found)
+            questions = tuple(question for _, question in found)
             # The query engine (ONNX), not the bulk one: answering never loads torch.
-            vectors = embeddings.encode(questions, bulk=False)
-            _cache[key] = OutsideTopics(tuple(topics), np.asarray(vectors))
+            vectors = embeddings.encode(list(questions), bulk=False)
+            _cache[key] = OutsideTopics(topics, questions, np.asarray(vectors))
         return _cache[key]
+
+
+def training_pairs(corpus_dir: Path) -> list[tuple[str, str]]:
+    """(outside question, TRAINING_TARGET of its topic): what the search encoder learns
+    besides the guide's keys (tuned.py)."""
+    return [
+        (question, TRAINING_TARGET.format(topic=topic))
+        for path, blob in _read(corpus_dir)
+        for topic, question in _parse(path, blob)
+    ]
+
+
+def _read(corpus_dir: Path) -> list[tuple[Path, bytes]]:
+    files = outside_files(corpus_dir) if corpus_dir.is_dir() else []
+    return [(p, p.read_bytes()) for p in files]
 
 
 def _parse(path: Path, blob: bytes) -> list[tuple[str, str]]:

@@ -162,6 +162,7 @@ class GuideSearcher:
         self._tuned: tuple[Path, list[int], np.ndarray] | None = None
         self._tuned_read = False  # read once per searcher, at its first question
         self._outside: OutsideTopics | None = None
+        self._outside_tuned: np.ndarray | None = None  # its questions by the tuned encoder
         self.scope_threshold = scope_threshold
         self.version = str((collection.metadata or {}).get("corpus_version", ""))
         self._index: GuideIndex | None = None  # set by `open`: how `refreshed` reads the pointer
@@ -263,10 +264,11 @@ class GuideSearcher:
         in_scope = best >= self.scope_threshold or self._coaching_question(
             question, dense_runs[1] if profile_text else None
         )
-        outside_topic = self._outside_topic(vectors[0], best) if in_scope else None
+        tuned_vectors = self._tuned_vectors(queries) if ranked or in_scope else None
+        outside_topic = self._outside_topic(vectors[0], best, tuned_vectors) if in_scope else None
         in_scope = in_scope and outside_topic is None
         if ranked:
-            hits = self._ranked(queries, vectors, dense_runs, lexical, k)
+            hits = self._ranked(queries, vectors, dense_runs, lexical, k, tuned_vectors)
             return SearchResult(hits, best, in_scope, outside_topic)
 
         fused: dict[int, float] = {}
@@ -289,12 +291,23 @@ class GuideSearcher:
         hits = [Hit(self._shown(p), fused[p], similarity.get(p, 0.0)) for p in order]
         return SearchResult(hits, best, in_scope, outside_topic)
 
-    def _outside_topic(self, vector: np.ndarray, best: float) -> str | None:
-        """The topic the guide leaves out that the question is clearly about, if any."""
+    def _outside_topic(
+        self, vector: np.ndarray, best: float, tuned_vectors: np.ndarray | None
+    ) -> str | None:
+        """The topic the guide leaves out that the question is clearly about, if any: by the
+        tuned encoder, which learned the outside topics beside the guide's keys, where it
+        is built; else by the bundled model."""
         if self.settings is None:
             return None
         if self._outside is None:  # read once per searcher, not at every question
             self._outside = load_outside(Path(self.settings.corpus_dir))
+        found = self.tuned_keys()
+        if tuned_vectors is not None and found is not None:
+            folder, _, keys = found
+            if self._outside_tuned is None:
+                self._outside_tuned = tuned.chunk_vectors(folder, list(self._outside.questions))
+            outside = self._outside_tuned
+            return self._outside.tuned_verdict(tuned_vectors @ outside.T, tuned_vectors @ keys.T)
         topic, similarity = self._outside.closest(vector)
         return topic if similarity - best > OUTSIDE_MARGIN else None
 
@@ -304,41 +317,50 @@ class GuideSearcher:
         vectors: np.ndarray,
         dense_runs: list[list[tuple[int, float]]],
         lexical: list[list[tuple[int, float]]],
+        tuned_vectors: np.ndarray | None = None,
     ) -> ranking.Signals:
         """The runs as the ranker reads them."""
+        if tuned_vectors is None:
+            tuned_vectors = self._tuned_vectors(queries)
         return ranking.Signals(
             dense=[dict(run) for run in dense_runs],
             lexical=[[p for p, _ in run] for run in lexical],
             key_class=self.key_classifier().log_proba(vectors),
-            tuned=self._tuned_runs(queries),
+            tuned=self._tuned_runs(tuned_vectors),
         )
 
     def tuned_keys(self) -> tuple[Path, list[int], np.ndarray] | None:
-        """The tuned encoder of this index's question keys, their positions and tuned vectors;
-        None when none has been built for these keys (the bundled model stands in)."""
+        """The tuned encoder of this index's question keys (and the corpus's outside topics),
+        the keys' positions and tuned vectors; None when none has been built for them (the
+        bundled model stands in)."""
         if not self._tuned_read:
             self._tuned_read = True
             positions = [i for i, g in enumerate(self.granularity) if g == "question"]
-            pairs = tuning_pairs(self.chunks[i] for i in positions)
-            folder = tuned.folder_for(pairs)
+            keys = tuning_pairs(self.chunks[i] for i in positions)
+            corpus_dir = Path(self.settings.corpus_dir) if self.settings else None
+            folder = tuned.folder_for(tuned.training_pairs(keys, corpus_dir))
             self._tuned = None
             if positions and tuned.is_built(folder):
-                vectors = tuned.chunk_vectors(folder, [key for key, _ in pairs])
+                vectors = tuned.chunk_vectors(folder, [key for key, _ in keys])
                 self._tuned = (folder, positions, vectors)
             elif positions:
                 log.warning(
                     "No search encoder has been tuned for this guide's question keys on this "
                     "machine; searching with the bundled model alone. Run `thrive ingest` to "
-                    "tune it (once; about 30 s on 2 cores)."
+                    "tune it (once; about 80 s on 2 cores)."
                 )
         return self._tuned
 
-    def _tuned_runs(self, queries: list[str]) -> list[dict[int, float]]:
+    def _tuned_vectors(self, queries: list[str]) -> np.ndarray | None:
         found = self.tuned_keys()
-        if found is None:
+        return None if found is None else tuned.encode(found[0], queries)
+
+    def _tuned_runs(self, tuned_vectors: np.ndarray | None) -> list[dict[int, float]]:
+        found = self.tuned_keys()
+        if found is None or tuned_vectors is None:
             return []
-        folder, positions, keys = found
-        sims = tuned.encode(folder, queries) @ keys.T
+        _, positions, keys = found
+        sims = tuned_vectors @ keys.T
         return [dict(zip(positions, map(float, row), strict=True)) for row in sims]
 
     def ranker_rows(self, question: str, profile_text: str = "") -> tuple[list[str], np.ndarray]:
@@ -361,9 +383,10 @@ class GuideSearcher:
         dense_runs: list[list[tuple[int, float]]],
         lexical: list[list[tuple[int, float]]],
         k: int,
+        tuned_vectors: np.ndarray | None = None,
     ) -> list[Hit]:
         assert self.ranker is not None
-        signals = self.signals(queries, vectors, dense_runs, lexical)
+        signals = self.signals(queries, vectors, dense_runs, lexical, tuned_vectors)
         sections, rows = self._features(signals)
         scores = self.ranker.score(sections, rows)
         order = sorted(range(len(sections)), key=lambda i: (-scores[i], sections[i]))[:k]
