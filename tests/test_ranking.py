@@ -129,6 +129,21 @@ def test_a_profile_does_not_let_an_outside_question_in(coach, question, profile,
     assert topic in answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I do bookkeeping for small businesses. What should I do this month?",
+        "I'm a tax preparer for freelancers. Which of my skills are exposed to AI?",
+    ],
+)
+def test_work_that_sounds_like_an_outside_topic_is_still_coached(coach, question):
+    """Bookkeeping sounds like personal finance to the tuned encoder alone; the bundled
+    model must agree before a question is declined (outside.AGREE_MARGIN)."""
+    answer = coach.ask(question)
+    assert not answer.refused, answer.text
+    assert answer.citations
+
+
 def test_a_short_question_is_read_with_the_profile_before_it_is_declined(coach):
     """ "How do I grow my income?" alone leans to personal finance; from a brand strategist
     it is about their freelance work (outside.PROFILE_MARGIN)."""

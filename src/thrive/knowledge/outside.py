@@ -49,6 +49,15 @@ TUNED_MARGIN = 0.10
 # each of 3 made-up profiles appended, 366 of 387 declined by the question alone, keep 359
 # at -0.05 (347 at 0.0); none of the 352 answerable ones with those profiles is declined.
 PROFILE_MARGIN = -0.05
+# And the bundled model must agree, putting the question nearer an outside question than
+# anything in the guide (its margin above this): "I do bookkeeping for small businesses.
+# What should I do this month?" leans to personal finance on the tuned encoder (+0.11) but
+# not on the bundled model (-0.08), and so did a hostile-guide test's "How should a freelance
+# legal translator set their prices?". Not tuned: 0 is where the two disagree. On the dev
+# cases (before `d4-*`) it declines none fewer of the 129 out of scope (at 0.04, 2 fewer);
+# on the 70 `d4-*` ones, freelancers whose work sounds like an outside topic, written after
+# it, 24 of 25 out of scope are declined and none of 45 answerable, with it or without.
+AGREE_MARGIN = 0.0
 TUNED_TOP = 3
 # What an outside question is paired with when the search encoder is trained on it.
 TRAINING_TARGET = "Outside the guide: {topic}"
@@ -77,12 +86,16 @@ class OutsideTopics:
         named = max(by_topic, key=lambda t: float(np.mean(sorted(by_topic[t])[-2:])))
         return named, float(sims.max())
 
-    def tuned_verdict(self, outside_sims: np.ndarray, key_sims: np.ndarray) -> str | None:
+    def tuned_verdict(
+        self, outside_sims: np.ndarray, key_sims: np.ndarray, bundled_margin: float
+    ) -> str | None:
         """The topic, when the question is TUNED_MARGIN closer to the outside questions than
         to the guide's question keys (tuned encoder; each the mean of its TUNED_TOP best).
         One row per query: the question alone, then (if any) the question with the profile,
-        which must lean outside by more than PROFILE_MARGIN."""
-        if not self.topics or not key_sims.shape[-1]:
+        which must lean outside by more than PROFILE_MARGIN. `bundled_margin` is the
+        bundled model's (closest outside question minus the guide's best), which must
+        exceed AGREE_MARGIN."""
+        if not self.topics or not key_sims.shape[-1] or bundled_margin <= AGREE_MARGIN:
             return None
         margins = [_top_mean(o) - _top_mean(k) for o, k in zip(outside_sims, key_sims, strict=True)]
         if margins[0] <= TUNED_MARGIN or min(margins[1:], default=1.0) <= PROFILE_MARGIN:

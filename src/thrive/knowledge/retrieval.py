@@ -301,14 +301,16 @@ class GuideSearcher:
             return None
         if self._outside is None:  # read once per searcher, not at every question
             self._outside = load_outside(Path(self.settings.corpus_dir))
+        topic, similarity = self._outside.closest(vector)
         found = self.tuned_keys()
         if tuned_vectors is not None and found is not None:
             folder, _, keys = found
             if self._outside_tuned is None:
                 self._outside_tuned = tuned.chunk_vectors(folder, list(self._outside.questions))
             outside = self._outside_tuned
-            return self._outside.tuned_verdict(tuned_vectors @ outside.T, tuned_vectors @ keys.T)
-        topic, similarity = self._outside.closest(vector)
+            return self._outside.tuned_verdict(
+                tuned_vectors @ outside.T, tuned_vectors @ keys.T, similarity - best
+            )
         return topic if similarity - best > OUTSIDE_MARGIN else None
 
     def signals(
