@@ -32,38 +32,34 @@ def test_ingest_leaves_a_tuned_encoder_for_the_guides_keys_and_outside_topics(gu
     assert tuned.folder_for(pairs[:-1]) != tuned.folder_for(pairs)
 
 
+def _own_target_accuracy(settings, chosen):
+    """(bundled model, tuned encoder): the share of `chosen` training pairs whose question
+    is nearest its own target among all the targets trained on (headings and topics)."""
+    pairs = _pairs(settings)
+    folder = tuned.folder_for(pairs)
+    targets = sorted({t for _, t in pairs})
+    questions = [q for q, _ in chosen]
+    gold = np.array([targets.index(t) for _, t in chosen])
+
+    def accuracy(q, t):
+        return float(np.mean((q @ t.T).argmax(axis=1) == gold))
+
+    bundled = accuracy(embeddings.encode(questions), embeddings.encode(targets))
+    return bundled, accuracy(tuned.encode(folder, questions), tuned.encode(folder, targets))
+
+
 def test_the_tuned_encoder_brings_a_key_closer_to_its_own_section(guide_settings):
     """What it was trained for: a question key nearer its section's heading than the
     bundled model puts it, on average over the keys."""
-    pairs = _pairs(guide_settings)
-    folder = tuned.folder_for(pairs)
-    keys, headings = [k for k, _ in pairs], [h for _, h in pairs]
-    heads = sorted(set(headings))
-    gold = np.array([heads.index(h) for h in headings])
-
-    def accuracy(k, h):
-        return float(np.mean((k @ h.T).argmax(axis=1) == gold))
-
-    before = accuracy(embeddings.encode(keys), embeddings.encode(heads))
-    after = accuracy(tuned.encode(folder, keys), tuned.encode(folder, heads))
+    before, after = _own_target_accuracy(guide_settings, _keys(guide_settings))
     assert after > before + 0.2
 
 
 def test_the_tuned_encoder_sets_outside_questions_apart_from_the_guide(guide_settings):
     """An outside-topic question nearer its own topic than any section heading: the bundled
     model often puts "deduct my ChatGPT subscription" nearer a section on AI tools."""
-    pairs = _pairs(guide_settings)
-    folder = tuned.folder_for(pairs)
-    targets = sorted({h for _, h in pairs})
-    outside = [(q, h) for q, h in pairs if h.startswith("Outside the guide: ")]
-    questions = [q for q, _ in outside]
-    gold = np.array([targets.index(h) for _, h in outside])
-
-    def accuracy(q, t):
-        return float(np.mean((q @ t.T).argmax(axis=1) == gold))
-
-    before = accuracy(embeddings.encode(questions), embeddings.encode(targets))
-    after = accuracy(tuned.encode(folder, questions), tuned.encode(folder, targets))
+    outside = [(q, t) for q, t in _pairs(guide_settings) if t.startswith("Outside the guide: ")]
+    before, after = _own_target_accuracy(guide_settings, outside)
     assert after > before + 0.2
 
 
