@@ -11,7 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["build_folder_once", "write_atomic"]
-_build_lock = threading.Lock()  # FileLock guards processes; this, threads of one process
+# FileLock guards processes; these, the threads of one process: one lock per folder, so
+# building one (an 80 s training) never holds up another (the ONNX export it may need).
+_build_locks: dict[Path, threading.Lock] = {}
+_build_locks_guard = threading.Lock()
 
 
 def write_atomic(path: str | os.PathLike[str], content: str | bytes, *, mode: int = 0o644) -> Path:
@@ -52,14 +55,17 @@ def build_folder_once(
     """`folder`, built by `build(work)` first if no process has built it yet.
 
     `build` fills a temporary folder beside `folder`, which is renamed into place when it
-    returns; under a file lock, so a crash leaves nothing half-built and two processes never
-    build at once (the second waits, then uses the first one's). `is_done` tells a finished
-    folder (one whose last-written file exists) from one left by a copy by hand."""
+    returns, so a crash leaves nothing half-built where `folder` is looked for (a killed
+    process may leave its `.tmp-*` folder beside it). Under a file lock, so two processes
+    never build it at once: the second waits, then uses the first one's. `is_done` tells a
+    finished folder (one whose last-written file exists) from one left by a copy by hand."""
     if is_done(folder):
         return folder
     from filelock import FileLock
 
-    with _build_lock:
+    with _build_locks_guard:
+        lock = _build_locks.setdefault(folder, threading.Lock())
+    with lock:
         folder.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder) + ".lock", timeout=timeout):
             if not is_done(folder):

@@ -161,6 +161,7 @@ class GuideSearcher:
         self._key_classifier: ranking.KeyClassifier | None = None
         self._tuned: tuple[Path, list[int], np.ndarray] | None = None
         self._tuned_read = False  # read once per searcher, at its first question
+        self._tuned_lock = threading.Lock()  # two first questions at once read it once
         self._outside: OutsideTopics | None = None
         self._outside_tuned: np.ndarray | None = None  # its questions by the tuned encoder
         self.scope_threshold = scope_threshold
@@ -334,23 +335,25 @@ class GuideSearcher:
     def tuned_keys(self) -> tuple[Path, list[int], np.ndarray] | None:
         """The tuned encoder of this index's question keys (and the corpus's outside topics),
         the keys' positions and tuned vectors; None when none has been built for them (the
-        bundled model stands in)."""
-        if not self._tuned_read:
-            self._tuned_read = True
-            positions = [i for i, g in enumerate(self.granularity) if g == "question"]
-            keys = tuning_pairs(self.chunks[i] for i in positions)
-            corpus_dir = Path(self.settings.corpus_dir) if self.settings else None
-            folder = tuned.folder_for(tuned.training_pairs(keys, corpus_dir))
-            self._tuned = None
-            if positions and tuned.is_built(folder):
-                vectors = tuned.chunk_vectors(folder, [key for key, _ in keys])
-                self._tuned = (folder, positions, vectors)
-            elif positions:
-                log.warning(
-                    "No search encoder has been tuned for this guide's question keys on this "
-                    "machine; searching with the bundled model alone. Run `thrive ingest` to "
-                    "tune it (once; about 80 s on 2 cores)."
-                )
+        bundled model stands in). Looked up once per searcher; a broken outside file raises
+        here, and is looked at again at the next question."""
+        with self._tuned_lock:
+            if not self._tuned_read:
+                positions = [i for i, g in enumerate(self.granularity) if g == "question"]
+                keys = tuning_pairs(self.chunks[i] for i in positions)
+                corpus_dir = Path(self.settings.corpus_dir) if self.settings else None
+                folder = tuned.folder_for(tuned.training_pairs(keys, corpus_dir))
+                found = None
+                if positions and tuned.is_built(folder):
+                    found = (folder, positions, tuned.chunk_vectors(folder, [k for k, _ in keys]))
+                elif positions:
+                    log.warning(
+                        "No search encoder has been tuned on this machine for this guide's "
+                        "question keys and outside topics as they are now (new keys, an edited "
+                        "*.outside.yaml, or no ingest yet); searching with the bundled model "
+                        "alone. Run `thrive ingest` to tune it (once; about 80 s on 2 cores)."
+                    )
+                self._tuned, self._tuned_read = found, True
         return self._tuned
 
     def _tuned_vectors(self, queries: list[str]) -> np.ndarray | None:

@@ -34,6 +34,7 @@ Why a hand-written training loop: sentence-transformers' `fit` needs the `datase
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -154,7 +155,8 @@ def chunk_vectors(folder: Path, texts: Sequence[str]) -> np.ndarray:
         return np.load(saved)
     except (OSError, ValueError):
         vectors = encode(folder, list(texts))
-        tmp = saved.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(saved)
+        # A temporary file of its own per writer: two first questions at once both save.
+        out = io.BytesIO()
+        np.save(out, vectors)
+        write_atomic(saved, out.getvalue())
         return vectors
