@@ -119,14 +119,49 @@ BRAND_STRATEGIST = {"skills": ["brand strategy", "creative direction"]}
     ("question", "profile", "topic"),
     [
         ("Do I need a business licence to freelance from home in Ontario?", None, "business"),
-        ("Do I need a business licence to freelance from home in Ontario?", BRAND_STRATEGIST, ""),
-        ("Which project management app should a solo designer use, Trello or Asana?", None, ""),
+        (
+            "Do I need a business licence to freelance from home in Ontario?",
+            BRAND_STRATEGIST,
+            "business",
+        ),
+        (
+            "Which project management app should a solo designer use, Trello or Asana?",
+            None,
+            "project",
+        ),
     ],
 )
-def test_a_profile_does_not_let_an_outside_question_in(coach, question, profile, topic):
+def test_a_question_on_an_outside_topic_is_declined_with_or_without_a_profile(
+    coach, question, profile, topic
+):
     answer = coach.ask(question, profile=profile)
-    assert answer.refused and "outside what I can help with" in answer.text
+    assert answer.refused and "doesn't cover" in answer.text  # the topic decline, named
     assert topic in answer.text
+
+
+def test_the_tuned_verdict_needs_the_margin_the_profile_and_the_bundled_model():
+    """outside.OutsideTopics.tuned_verdict on made-up similarities: each condition alone
+    keeps a question in."""
+    from thrive.knowledge import outside
+
+    topics = outside.OutsideTopics(
+        ("taxes",) * 3 + ("pets",) * 3, ("q",) * 6, np.zeros((6, 2), dtype=np.float32)
+    )
+    near_taxes = np.array([0.9, 0.85, 0.8, 0.2, 0.2, 0.2])
+    top3 = 0.85  # near_taxes' 3 best, on average
+    keys = np.full(4, top3 - outside.TUNED_MARGIN - 0.05)  # clearly closer to the topic
+
+    def verdict(outside_rows, key_rows, bundled=0.05):
+        return topics.tuned_verdict(np.array(outside_rows), np.array(key_rows), bundled)
+
+    assert verdict([near_taxes], [keys]) == "taxes"
+    assert verdict([near_taxes], [keys + 0.1]) is None  # not clearly closer than the keys
+    assert verdict([near_taxes], [keys], bundled=outside.AGREE_MARGIN) is None  # no agreement
+    # With a profile: declined while question + profile does not lean back to the guide.
+    leaning_a_little = np.full(4, top3 - outside.PROFILE_MARGIN - 0.01)
+    assert verdict([near_taxes, near_taxes], [keys, leaning_a_little]) == "taxes"
+    assert verdict([near_taxes, near_taxes], [keys, np.full(4, 0.99)]) is None
+    assert verdict([near_taxes], [np.zeros(0)]) is None  # a guide without question keys
 
 
 @pytest.mark.parametrize(
@@ -147,6 +182,8 @@ def test_work_that_sounds_like_an_outside_topic_is_still_coached(coach, question
 def test_a_short_question_is_read_with_the_profile_before_it_is_declined(coach):
     """ "How do I grow my income?" alone leans to personal finance; from a brand strategist
     it is about their freelance work (outside.PROFILE_MARGIN)."""
+    alone = coach.ask("How do I grow my income?")
+    assert alone.refused and "personal finance" in alone.text  # what the profile changes
     answer = coach.ask("How do I grow my income?", profile=BRAND_STRATEGIST)
     assert not answer.refused, answer.text
     assert answer.citations

@@ -237,13 +237,11 @@ def test_two_people_sign_in_and_each_sees_only_their_own(site: Site) -> None:
             shoot(bob, site, "05-bob-your-data")
 
             # Bob deletes all his data. A click that lands while the page is still redrawing
-            # can be lost (seen once in CI: the box stayed unticked): click until it is ticked.
+            # can be lost (seen once in CI: the box stayed unticked): `check` clicks only an
+            # unticked box and fails unless it ends up ticked.
             confirm = bob.get_by_role("checkbox", name="I understand this cannot be undone")
-            for _ in range(3):
-                settle(bob)
-                if confirm.is_checked():
-                    break
-                bob.get_by_text("I understand this cannot be undone").click()
+            settle(bob)
+            confirm.check(force=True)  # Streamlit draws its own box over the hidden input
             expect(confirm).to_be_checked()
             delete = bob.get_by_role("button", name="Delete all my data")
             expect(delete).to_be_enabled()
