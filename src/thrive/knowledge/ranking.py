@@ -33,6 +33,7 @@ RUNS = ("q", "qp")  # the question alone; question + profile (the question again
 DENSE = [f"{run}_{g}_{stat}" for run in RUNS for g in GRANULARITIES for stat in ("max", "top3")]
 # The question-key similarities again, from the tuned encoder (tuned.py).
 TUNED = [f"tuned_{run}_question_{stat}" for run in RUNS for stat in ("max", "top3")]
+TUNED_FALLBACK = [DENSE.index(name.removeprefix("tuned_")) for name in TUNED]  # same, bundled
 FEATURES = (
     *DENSE,
     *(f"{name}_rel" for name in DENSE),
@@ -109,8 +110,8 @@ def features(
     index = {s: i for i, s in enumerate(candidates)}
     dense = _granular(runs, index, section_of, granularity_of, kinds_of)
     # Without a tuned encoder, or for a section without keys, the bundled model's question
-    # columns (DENSE's first two of each run) stand in.
-    tuned = dense[:, [0, 1, 6, 7]].copy()
+    # columns stand in.
+    tuned = dense[:, TUNED_FALLBACK].copy()
     if signals.tuned:
         tuned_runs = [*signals.tuned, *([signals.tuned[0]] * (2 - len(signals.tuned)))]
         for j, run in enumerate(tuned_runs):
