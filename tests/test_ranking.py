@@ -14,6 +14,7 @@ from thrive.knowledge import ranking
 from thrive.knowledge.corpus import chunk_sections, is_question_key, read_corpus
 from thrive.knowledge.ingest import ingest
 from thrive.knowledge.retrieval import GuideSearcher
+from thrive.knowledge.store import GuideIndex, all_chunks, connect
 
 # Questions written for these tests, in a freelancer's words, with the part of the guide
 # that answers them; none is in evals/ or in the question keys.
@@ -224,9 +225,17 @@ def test_a_broken_outside_file_names_itself(fresh_settings):
     outside.write_text("topic: not a list\n")
     with pytest.raises(CorpusError, match=r"outside\.yaml"):
         Coach(fresh_settings).ask("Will AI take my data entry work?")
-    # A new ingest stops at the file too, before it touches the index.
+    # A new ingest of an edited guide stops at the file too, before it touches the index:
+    # the same version stays active, and the edit is not in it.
+    index = GuideIndex(connect(fresh_settings), fresh_settings.collection)
+    active, versions = index.active_name(), index.versions()
+    guide = fresh_settings.corpus_dir / "genai-threats-and-solutions.md"
+    guide.write_text(guide.read_text() + "\nA sentence added after the last ingest.\n")
     with pytest.raises(CorpusError, match=r"outside\.yaml"):
         ingest(fresh_settings)
+    assert (index.active_name(), index.versions()) == (active, versions)
+    texts = [chunk.text for chunk in all_chunks(index.require_active())]
+    assert texts and not any("added after the last ingest" in text for text in texts)
 
 
 def test_the_reader_reference_is_scored_beside_thrive_and_a_missing_file_fails_first(

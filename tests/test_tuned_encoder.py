@@ -4,7 +4,7 @@
 import numpy as np
 
 from thrive.base import embeddings
-from thrive.knowledge import tuned
+from thrive.knowledge import outside, tuned
 from thrive.knowledge.corpus import chunk_sections, read_corpus, tuning_pairs
 from thrive.knowledge.retrieval import GuideSearcher
 
@@ -14,7 +14,7 @@ def _keys(settings):
 
 
 def _pairs(settings):
-    return tuned.training_pairs(_keys(settings), settings.corpus_dir)
+    return tuned.training_pairs(_keys(settings), outside.training_pairs(settings.corpus_dir))
 
 
 def test_ingest_leaves_a_tuned_encoder_for_the_guides_keys_and_outside_topics(guide_settings):
@@ -79,3 +79,17 @@ def test_the_searcher_reads_tuned_similarities_and_falls_back_without_them(guide
         assert len(hits) == 3
     finally:
         searcher._tuned = built
+
+
+def test_the_training_is_announced_only_by_the_call_that_trains(tmp_path):
+    """`thrive ingest` says "Fine-tuning the search encoder…" when it trains, and stays
+    quiet when the encoder for these pairs is already built (by it or another process)."""
+    pairs = [
+        ("Will AI take my data entry work?", "Threat 1: automation"),
+        ("How do I choose a niche?", "Action 3: choose a niche"),
+    ]
+    announced: list[int] = []
+    folder = tuned.ensure_built(pairs, cache_dir=tmp_path, on_train=announced.append)
+    assert announced == [2] and folder is not None and tuned.is_built(folder)
+    assert tuned.ensure_built(pairs, cache_dir=tmp_path, on_train=announced.append) == folder
+    assert announced == [2]

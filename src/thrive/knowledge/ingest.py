@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 from thrive.base import embeddings
 from thrive.base.errors import StoreError
 from thrive.base.settings import Settings
-from thrive.knowledge import tuned
+from thrive.knowledge import outside, tuned
 from thrive.knowledge.corpus import Chunk, chunk_sections, read_corpus, tuning_pairs
 from thrive.knowledge.lexical import persist_lexical, prune_lexical
 from thrive.knowledge.store import (
@@ -144,12 +144,10 @@ def ingest(
     chunks = chunk_sections(read_corpus(Path(settings.corpus_dir)), settings.chunk_words)
     keys = tuning_pairs(chunks)
     # Read before the index is touched: a broken outside-topics file stops the ingest first.
-    pairs = tuned.training_pairs(keys, Path(settings.corpus_dir))
+    pairs = tuned.training_pairs(keys, outside.training_pairs(Path(settings.corpus_dir)))
     report = _ingest(settings, chunks, rebuild, progress, wait_s, on_wait, started)
-    if keys and not tuned.is_built(tuned.folder_for(pairs)):
-        if on_tuning:
-            on_tuning(len(pairs))
-        tuned.ensure_built(pairs)
+    if keys:
+        tuned.ensure_built(pairs, on_train=on_tuning)
         report.seconds = time.perf_counter() - started
     return report
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,11 @@ class OutsideTopics:
         named = max(by_topic, key=lambda t: float(np.mean(sorted(by_topic[t])[-2:])))
         return named, float(sims.max())
 
+    def training_pairs(self) -> list[tuple[str, str]]:
+        """(question, TRAINING_TARGET of its topic) for each question: what the search
+        encoder learns besides the guide's keys (tuned.py)."""
+        return _training_pairs(zip(self.topics, self.questions, strict=True))
+
     def tuned_verdict(
         self, outside_sims: np.ndarray, key_sims: np.ndarray, bundled_margin: float
     ) -> str | None:
@@ -134,13 +140,13 @@ def load_outside(corpus_dir: Path) -> OutsideTopics:
 
 
 def training_pairs(corpus_dir: Path) -> list[tuple[str, str]]:
-    """(outside question, TRAINING_TARGET of its topic): what the search encoder learns
-    besides the guide's keys (tuned.py)."""
-    return [
-        (question, TRAINING_TARGET.format(topic=topic))
-        for path, blob in _read(corpus_dir)
-        for topic, question in _parse(path, blob)
-    ]
+    """The corpus's OutsideTopics.training_pairs, read without embedding the questions
+    (what `thrive ingest` trains on)."""
+    return _training_pairs(pair for path, blob in _read(corpus_dir) for pair in _parse(path, blob))
+
+
+def _training_pairs(found: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(question, TRAINING_TARGET.format(topic=topic)) for topic, question in found]
 
 
 def _read(corpus_dir: Path) -> list[tuple[Path, bytes]]:

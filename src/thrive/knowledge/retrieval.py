@@ -163,6 +163,7 @@ class GuideSearcher:
         self._tuned_read = False  # read once per searcher, at its first question
         self._tuned_lock = threading.Lock()  # two first questions at once read it once
         self._outside: OutsideTopics | None = None
+        self._outside_lock = threading.Lock()
         self._outside_tuned: np.ndarray | None = None  # its questions by the tuned encoder
         self.scope_threshold = scope_threshold
         self.version = str((collection.metadata or {}).get("corpus_version", ""))
@@ -298,21 +299,31 @@ class GuideSearcher:
         """The topic the guide leaves out that the question is clearly about, if any: by the
         tuned encoder, which learned the outside topics beside the guide's keys, where it
         is built; else by the bundled model."""
-        if self.settings is None:
+        topics = self.outside_topics()
+        if topics is None:
             return None
-        if self._outside is None:  # read once per searcher, not at every question
-            self._outside = load_outside(Path(self.settings.corpus_dir))
-        topic, similarity = self._outside.closest(vector)
+        topic, similarity = topics.closest(vector)
         found = self.tuned_keys()
         if tuned_vectors is not None and found is not None:
             folder, _, keys = found
             if self._outside_tuned is None:
-                self._outside_tuned = tuned.chunk_vectors(folder, list(self._outside.questions))
+                self._outside_tuned = tuned.chunk_vectors(folder, list(topics.questions))
             outside = self._outside_tuned
-            return self._outside.tuned_verdict(
+            return topics.tuned_verdict(
                 tuned_vectors @ outside.T, tuned_vectors @ keys.T, similarity - best
             )
         return topic if similarity - best > OUTSIDE_MARGIN else None
+
+    def outside_topics(self) -> OutsideTopics | None:
+        """The corpus's outside topics, read once per searcher: the same reading names the
+        tuned encoder (tuned_keys) and judges the questions. None without settings (a
+        searcher built by hand has no corpus folder)."""
+        if self.settings is None:
+            return None
+        with self._outside_lock:
+            if self._outside is None:
+                self._outside = load_outside(Path(self.settings.corpus_dir))
+        return self._outside
 
     def signals(
         self,
@@ -340,19 +351,22 @@ class GuideSearcher:
         with self._tuned_lock:
             if not self._tuned_read:
                 positions = [i for i, g in enumerate(self.granularity) if g == "question"]
-                keys = tuning_pairs(self.chunks[i] for i in positions)
-                corpus_dir = Path(self.settings.corpus_dir) if self.settings else None
-                folder = tuned.folder_for(tuned.training_pairs(keys, corpus_dir))
+                topics = self.outside_topics()  # None: no corpus folder, so no encoder for it
                 found = None
-                if positions and tuned.is_built(folder):
-                    found = (folder, positions, tuned.chunk_vectors(folder, [k for k, _ in keys]))
-                elif positions:
-                    log.warning(
-                        "No search encoder has been tuned on this machine for this guide's "
-                        "question keys and outside topics as they are now (new keys, an edited "
-                        "*.outside.yaml, or no ingest yet); searching with the bundled model "
-                        "alone. Run `thrive ingest` to tune it (once; about 80 s on 2 cores)."
-                    )
+                if positions and topics is not None:
+                    keys = tuning_pairs(self.chunks[i] for i in positions)
+                    folder = tuned.folder_for(tuned.training_pairs(keys, topics.training_pairs()))
+                    if tuned.is_built(folder):
+                        vectors = tuned.chunk_vectors(folder, [k for k, _ in keys])
+                        found = (folder, positions, vectors)
+                    else:
+                        log.warning(
+                            "No search encoder has been tuned on this machine for this guide's "
+                            "question keys and outside topics as they are now (new keys, an "
+                            "edited *.outside.yaml, or no ingest yet); searching with the bundled "
+                            "model alone. Run `thrive ingest` to tune it (once; about 80 s on 2 "
+                            "cores)."
+                        )
                 self._tuned, self._tuned_read = found, True
         return self._tuned
 

@@ -40,7 +40,7 @@ import logging
 import os
 import random
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -48,7 +48,6 @@ import numpy as np
 
 from thrive.base import embeddings, onnx_engine
 from thrive.base.files import build_folder_once, write_atomic
-from thrive.knowledge import outside
 
 log = logging.getLogger(__name__)
 
@@ -71,27 +70,34 @@ def folder_for(pairs: Sequence[Pair], cache_dir: Path | None = None) -> Path:
     return (cache_dir or onnx_engine.cache_root()) / f"tuned-{digest}"
 
 
-def training_pairs(keys: Sequence[Pair], corpus_dir: Path | None) -> list[Pair]:
+def training_pairs(keys: Sequence[Pair], outside_pairs: Sequence[Pair]) -> list[Pair]:
     """What the encoder is trained on: the guide's question keys with their headings, and
-    the corpus's outside-topic questions with their topics (outside.py), so that it learns
-    to tell a question the guide answers from one it leaves out. The key pairs come first:
-    their vectors are what the searcher reads."""
-    return [*keys, *(outside.training_pairs(corpus_dir) if corpus_dir is not None else [])]
+    the corpus's outside-topic questions with their topics (outside.py's training_pairs),
+    so that it learns to tell a question the guide answers from one it leaves out. The key
+    pairs come first: their vectors are what the searcher reads."""
+    return [*keys, *outside_pairs]
 
 
 def is_built(folder: Path) -> bool:
     return (folder / MANIFEST).is_file()
 
 
-def ensure_built(pairs: Sequence[Pair], cache_dir: Path | None = None) -> Path | None:
+def ensure_built(
+    pairs: Sequence[Pair],
+    cache_dir: Path | None = None,
+    on_train: Callable[[int], None] | None = None,
+) -> Path | None:
     """The folder of the encoder for `pairs`, training it first if no process has yet
     (under a file lock, in a temporary folder renamed into place: a crash leaves nothing
-    half-written). None when there is nothing to train on."""
+    half-written); `on_train(examples)` is called when this call is the one that trains.
+    None when there is nothing to train on."""
     if len({b for _, b in pairs}) < 2:
         return None
     folder = folder_for(pairs, cache_dir)
 
     def train(work: Path) -> None:
+        if on_train:
+            on_train(len(pairs))
         log.info("Fine-tuning the search encoder on %d examples", len(pairs))
         _train(list(pairs), work)
 
