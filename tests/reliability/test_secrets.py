@@ -88,6 +88,22 @@ def test_the_key_from_the_environment_is_a_secret(monkeypatch, variable):
     )
 
 
+def test_a_database_password_from_the_environment_is_a_secret(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path}/shared.sqlite3?password={PLANTED}"
+    monkeypatch.setenv("THRIVE_DATABASE_URL", url)
+    settings = load_settings()
+    assert settings.database() == url  # read, so the checks below are not vacuous
+    assert_no_leak(
+        {
+            "repr": repr(settings),
+            "dump_json": settings.model_dump_json(),
+            "cache_key": settings.cache_key(),
+        }
+    )
+    other = load_settings(database_url=url.replace(PLANTED, PLANTED + "x"))
+    assert other.cache_key() != settings.cache_key()
+
+
 def test_two_keys_never_share_a_cache_entry():
     one, other = Settings(openai_api_key=PLANTED), Settings(openai_api_key=PLANTED + "x")
     # A '**********' dump would make these collide: a coach built with one key served to

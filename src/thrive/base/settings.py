@@ -35,9 +35,10 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(None, description="Bearer token of the HTTP API")
     gguf: Path | None = Field(None, description="GGUF model for the llamacpp backend")
     data_dir: Path = Field(Path(".thrive"), description="conversations, profiles, feedback")
-    # A database shared by several hosts, e.g. postgresql+psycopg://user@host/thrive;
-    # unset means SQLite (thrive.sqlite3) under data_dir.
-    database_url: str | None = Field(None, description="SQLAlchemy URL of a shared database")
+    # A database shared by several hosts, e.g. postgresql+psycopg://user:password@host/thrive;
+    # unset means SQLite (thrive.sqlite3) under data_dir. A SecretStr, as it may carry a
+    # password: read it through `database()`.
+    database_url: SecretStr | None = Field(None, description="SQLAlchemy URL of a shared database")
     corpus_dir: Path = Field(default_factory=lambda: _default_dir("corpus"))
     vectorstore_dir: Path = Field(default_factory=lambda: _default_dir("vectorstore"))
     collection: str = "thrive-guide"
@@ -73,10 +74,11 @@ class Settings(BaseSettings):
 
     def api_key(self) -> str | None:
         """The key itself, for the one place that sends it (the openai client)."""
-        key = self.openai_api_key
-        if isinstance(key, SecretStr):  # model_copy(update=...) may have put a plain str here
-            return key.get_secret_value() or None
-        return key or None
+        return _revealed(self.openai_api_key)
+
+    def database(self) -> str | None:
+        """The shared database's URL itself, for the places that connect to it."""
+        return _revealed(self.database_url)
 
     def cache_key(self) -> str:
         """Identifies these settings for a cache. Secrets (the API key, tokens) enter only
@@ -90,6 +92,12 @@ class Settings(BaseSettings):
                 value = value.get_secret_value()
             digests[name] = hashlib.sha256(value.encode()).hexdigest() if value else ""
         return f"{self.model_dump_json(exclude=set(secret))}|{sorted(digests.items())}"
+
+
+def _revealed(value: SecretStr | str | None) -> str | None:
+    if isinstance(value, SecretStr):  # model_copy(update=...) may have put a plain str here
+        return value.get_secret_value() or None
+    return value or None
 
 
 def load_settings(**overrides: object) -> Settings:

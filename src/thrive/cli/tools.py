@@ -197,7 +197,7 @@ def plan(
     settings = settings_for()
     try:
         the_plan = Coach.from_settings(settings).plan(read_profile(profile), _start_date(start))
-        data = UserData(settings.data_dir, database_url=settings.database_url)
+        data = UserData(settings.data_dir, database_url=settings.database())
         for item_id in done or []:
             the_plan.mark(data, item_id, True)
         for item_id in undo or []:

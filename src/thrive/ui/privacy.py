@@ -41,7 +41,7 @@ def where_kept(data_dir: Path, database_url: str | None) -> str:
 def sidebar(ctx: PageContext, who: Account) -> None:
     """What is kept, where and for whom; "Delete all my data" behind a confirmation."""
     with st.sidebar.expander("Your data", icon=":material/shield_person:"):
-        database_url = ctx.settings.database_url
+        database_url = ctx.settings.database()
         st.caption(
             f"Kept for {plain(who.whose)}: {WHAT}. "
             f"Where: {plain(where_kept(ctx.data.data_dir, database_url))}. "

@@ -139,7 +139,7 @@ def context(user_id: str = LOCAL_USER) -> PageContext:
     pydantic's `ValidationError` when the configuration cannot be used."""
     settings = with_streamlit_secrets(load_settings())
     key = settings.cache_key()  # the API key only as a digest: see Settings.cache_key
-    data = _user_data(str(settings.data_dir), settings.database_url, user_id)
+    data = _user_data(str(settings.data_dir), settings.database(), user_id)
     return PageContext(settings, _coach(key, settings), data)
 
 
