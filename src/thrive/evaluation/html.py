@@ -138,7 +138,9 @@ def _baselines_table(report: Mapping[str, Any]) -> str:
         )
         parts.append(
             f"<h2>Retrieval: Thrive and the {_e(name)} baseline</h2>"
-            f"<p class='muted'>{_e(meta.get('recipe', ''))}; {_e(meta.get('chunks'))} chunks. "
+            f"<p class='muted'>{_e(meta.get('recipe', ''))}"
+            + (f"; {_e(meta['chunks'])} chunks" if meta.get("chunks") is not None else "")
+            + ". "
             f"Same {_e(base['summary'].get('n_cases'))} answerable cases, same run, same metric "
             "code; Thrive's declined questions score 0. The difference is paired per case.</p>"
             f"<table><thead><tr><th>metric</th><th>Thrive</th><th>95% CI</th><th>{_e(name)}</th>"

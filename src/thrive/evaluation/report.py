@@ -132,19 +132,25 @@ def _md_baselines(report: dict[str, Any]) -> list[str]:
     out = []
     for name, base in report["baselines"].items():
         meta = base.get("meta", {})
+        what = meta.get("recipe", "")
+        if meta.get("chunks") is not None:  # a retriever of chunks, not a list of sections
+            what += f" ({meta['chunks']} chunks, {meta.get('sections_per_chunk')} sections each on average)"
+        uncut = ""
+        if base["summary"].get("sections_returned") is not None:
+            uncut = (
+                f" Uncut, the 5 chunks cover {fmt(base['summary'].get('sections_returned'))} "
+                "sections on average, with a recall of "
+                f"{fmt(base['summary'].get('recall_all_sections'))} "
+                f"{fmt_ci((base.get('ci') or {}).get('recall_all_sections'))}."
+            )
         out += [
             "",
             f"## Retrieval: Thrive and the {name} baseline",
             "",
             f"The same {base['summary'].get('n_cases')} answerable cases, the same run and the "
-            f"same metric code. {name.capitalize()}: {meta.get('recipe', '')} "
-            f"({meta.get('chunks')} chunks, {meta.get('sections_per_chunk')} sections each on "
-            "average). Thrive's declined answerable questions score 0; the baseline never "
-            "declines. The difference is paired (per case), with its own 95% interval. "
-            f"Uncut, the 5 chunks cover {fmt(base['summary'].get('sections_returned'))} "
-            "sections on average, with a recall of "
-            f"{fmt(base['summary'].get('recall_all_sections'))} "
-            f"{fmt_ci((base.get('ci') or {}).get('recall_all_sections'))}.",
+            f"same metric code. {name.capitalize()}: {what}. Thrive's declined answerable "
+            "questions score 0; the baseline never declines. The difference is paired (per "
+            f"case), with its own 95% interval.{uncut}",
             "",
             f"| metric | Thrive | 95% CI | {name} | 95% CI | Thrive - {name} | 95% CI |",
             "| --- | ---: | --- | ---: | --- | ---: | --- |",

@@ -54,6 +54,10 @@ KS = (1, 3, 5, 8)  # the cutoffs of the metrics-by-k chart
 # References `run_evaluation` can score alongside: the tutorial recipe, and an independent
 # reader's rankings kept beside the split (evals/reference/<split>.reader.jsonl).
 BASELINES = ("textbook", "reader")
+READER_RECIPE = (
+    "an independent reader's 5 sections per question (a helper who read only the guide and "
+    "the questions), kept in evals/reference/<split>.reader.jsonl"
+)
 WARM_UP = "How can a freelance writer stay valuable as AI tools spread?"
 
 
@@ -122,6 +126,7 @@ def run_evaluation(
         references["textbook"] = textbook_pass(settings, cases, records)
     if reader is not None and any(isinstance(c, AnswerableCase) for c in cases):
         references["reader"] = reference_pass("reader", reader, cases, records)
+        references["reader"]["meta"] = {"recipe": READER_RECIPE}
     result = summarise_run(records, k, na_notes(recorder.generative))
     meta = {
         "backend": recorder.name,
