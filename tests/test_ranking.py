@@ -260,3 +260,10 @@ def test_the_reader_reference_is_scored_beside_thrive_and_a_missing_file_fails_f
     assert reader["summary"]["recall@5"] == 1.0 and reader["summary"]["n_cases"] == 3
     thrive = report["summary"]["recall@5"]
     assert reader["difference"]["recall@5"]["value"] == pytest.approx(thrive - 1.0, abs=1e-3)
+    # The reports say what the reader is, and speak of no chunks it does not have.
+    from thrive.evaluation.report import write_reports
+
+    for path in write_reports(report, tmp_path / "report")[1:]:  # the Markdown and the HTML
+        text = path.read_text()
+        assert "independent reader" in text
+        assert "None chunks" not in text and "5 chunks cover -" not in text
