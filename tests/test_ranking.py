@@ -33,10 +33,10 @@ def searcher(guide_settings):
 
 def test_the_guide_is_searched_by_its_question_keys_too(guide_settings):
     sections = read_corpus(guide_settings.corpus_dir)
-    assert all(len(s.questions) == 12 for s in sections), "12 question keys per section"
+    assert all(len(s.questions) == 26 for s in sections), "26 question keys per section"
     chunks = chunk_sections(sections)
     keys = [c for c in chunks if is_question_key(c.chunk_id)]
-    assert len(keys) == 21 * 12
+    assert len(keys) == 21 * 26
     assert {c.metadata["granularity"] for c in keys} == {"key"}
 
 

@@ -58,7 +58,7 @@ def ingest(
             bar.update(task, description="Fine-tuning the search encoder")
             err_console.print(
                 f"Fine-tuning the search encoder on {examples} examples, the guide's question "
-                "keys and the topics it leaves out (once per change of them; about 80 s on "
+                "keys and the topics it leaves out (once per change of them; about 3 minutes on "
                 "2 cores)..."
             )
 

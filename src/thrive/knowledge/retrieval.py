@@ -364,8 +364,8 @@ class GuideSearcher:
                             "No search encoder has been tuned on this machine for this guide's "
                             "question keys and outside topics as they are now (new keys, an "
                             "edited *.outside.yaml, or no ingest yet); searching with the bundled "
-                            "model alone. Run `thrive ingest` to tune it (once; about 80 s on 2 "
-                            "cores)."
+                            "model alone. Run `thrive ingest` to tune it (once; about 3 minutes "
+                            "on 2 cores)."
                         )
                 self._tuned, self._tuned_read = found, True
         return self._tuned
