@@ -37,9 +37,10 @@ from thrive.knowledge.corpus import read_sidecar
 # `d3-*` ones), with the 54 topics of this sidecar, `thrive eval` on each: at 0.12, 77 of 84
 # and 40 of 45 out-of-scope cases are declined, and 1 of 267 and 2 of 95 answerable ones;
 # at 0.08, 80 and 41 declined, but 1 and 3 answerable (a benign near-miss among them); at
-# 0.06, 81 and 43, but 3 and 3; at 0.14, 77 and 37, 1 and 1. Checked again after both sidecars grew (26 question keys per
-# section, 16 questions per topic), on all 590 dev cases: at 0.12, 135 of 154 out of scope
-# declined and 1 of 407 answerable; at 0.08, 142 but 5. Never tuned on evals/test.jsonl.
+# 0.06, 81 and 43, but 3 and 3; at 0.14, 77 and 37, 1 and 1. Checked again after both
+# sidecars grew (26 question keys per section, 16 questions per topic), on all 590 dev
+# cases: at 0.12, 135 of 154 out of scope declined and 1 of 407 answerable; at 0.08, 142
+# but 5. Never tuned on evals/test.jsonl.
 MARGIN = 0.12
 # The same with the tuned encoder, on the mean of the 3 closest outside questions against
 # the mean of the 3 closest question keys. Set on the same dev cases (before `d3-*`, then

@@ -51,8 +51,8 @@ class KeyClassifier:
     """Which section a question belongs to, learned from the sections' question keys.
 
     A nearest-key match only sees the closest key; a linear classifier over all of a
-    section's keys learns what they share. Fitted when the searcher opens (some 250 keys,
-    a few tens of ms) because it depends on nothing but the index."""
+    section's keys learns what they share. Fitted when the searcher opens (546 keys for
+    the bundled guide, about 3 s on 2 cores, once per searcher) because it depends on nothing but the index."""
 
     def __init__(self, vectors: np.ndarray, sections: Sequence[str]) -> None:
         from sklearn.linear_model import LogisticRegression  # only when there are keys

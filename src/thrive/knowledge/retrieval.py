@@ -79,9 +79,10 @@ FILLER_WORDS = frozenset(
 RRF_K = 10  # smaller than Cormack et al.'s 60: the top ranks of a 21-section guide matter most
 PROFILE_WEIGHT = 1.0  # question + profile counts as much as the question alone
 LEXICAL_WEIGHT = 0.3  # BM25 only nudges: on paraphrased questions it mostly adds noise
-# Hits per run the ranker reads: every chunk of the bundled guide (328 with its keys); on a
-# large corpus the sections past these hits are scored as just after the last one.
-RANKER_HITS = 400
+# Hits per run the ranker reads: every chunk of the bundled guide (622 with its keys, 21 of
+# them text chunks, one per section: a cut below that would drop a section's text signal);
+# on a large corpus the sections past these hits are scored as just after the last one.
+RANKER_HITS = 1000
 
 
 @dataclass(frozen=True)
