@@ -171,6 +171,24 @@ def test_an_unreachable_postgresql_names_the_fix_and_not_the_password(tmp_path):
     assert "s3cret-pw" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "postgresql+psycopg://thrive:p@ss:{secret}@127.0.0.1:{port}/thrive",  # '@' not escaped
+        "postgresql+psycopg://thrive@127.0.0.1:{port}/thrive?password={secret}",
+    ],
+)
+def test_a_password_in_a_malformed_or_query_url_is_never_shown(tmp_path, template):
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = template.format(secret="w0rdS3cret", port=port)
+    with pytest.raises(StoreError) as caught:
+        UserData(tmp_path, database_url=url)
+    assert "database" in str(caught.value).lower()  # says which setting is at fault
+    assert "w0rdS3cret" not in f"{caught.value} {caught.value.fix}"
+
+
 def test_a_database_url_of_another_kind_is_refused_with_the_fix(tmp_path):
     with pytest.raises(StoreError, match="postgresql\\+psycopg://"):
         UserData(tmp_path, database_url="mysql://me@localhost/thrive")

@@ -35,11 +35,16 @@ def sqlite_url(path: Path) -> str:
 
 
 def shown(url: str) -> str:
-    """The URL as it may be shown to a user: never with its password."""
+    """The URL as it may be shown to a user: never with its password, nor the values of its
+    query (`?password=...` is a password too). A URL that cannot be parsed is not shown:
+    its parts cannot be told apart, and a password with an unescaped '@' looks like a host."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
+        parsed = sa.make_url(url)
+    except (exc.ArgumentError, ValueError):
         return "(an unreadable URL)"
+    if parsed.query:
+        parsed = parsed.set(query={key: "***" for key in parsed.query})
+    return parsed.render_as_string(hide_password=True)
 
 
 def engine_for(url: str) -> Engine:
@@ -107,9 +112,13 @@ def _create(url: str) -> Engine:
                 "unset it for SQLite under THRIVE_DATA_DIR.",
             )
     except (exc.ArgumentError, exc.NoSuchModuleError, ValueError) as err:
+        # The parser's own message can quote the URL, password and all: only the missing
+        # driver's message (it names the dialect) is shown.
+        why = f": {err}" if isinstance(err, exc.NoSuchModuleError) else ""
         raise StoreError(
-            f"THRIVE_DATABASE_URL is not a database URL Thrive can use ({shown(url)}: {err}).",
-            fix="Set it to postgresql+psycopg://user@host/thrive, or unset it for SQLite.",
+            f"THRIVE_DATABASE_URL is not a database URL Thrive can use ({shown(url)}{why}).",
+            fix="Set it to postgresql+psycopg://user:password@host/thrive, with any '@', ':', "
+            "'/' or '%' in the password percent-encoded, or unset it for SQLite.",
         ) from err
     return engine
 
