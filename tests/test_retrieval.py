@@ -103,7 +103,13 @@ def test_a_searcher_loaded_from_the_saved_index_answers_as_a_freshly_built_one(f
     loaded = GuideSearcher.open(fresh_settings)
     collection = GuideIndex(connect(fresh_settings), fresh_settings.collection).require_active()
     built = GuideSearcher(collection, all_chunks(collection), fresh_settings.scope_threshold)
+    # Without settings it has no corpus folder: no outside topics, no tuned encoder, and a
+    # tax question is not declined as outside the guide (only the scope threshold judges).
+    assert built.tuned_keys() is None and built.outside_topics() is None
+    assert built.search("Can I deduct my ChatGPT subscription from my taxes?").outside_topic is None
+    built._tuned_read = False  # looked up again below, now with settings
     built.settings = fresh_settings  # as `open` does: its corpus names the tuned encoder
+    assert built.tuned_keys() is not None and built.outside_topics() is not None
     assert list(loaded.chunks) == list(built.chunks)
     for question, _ in PARAPHRASES[:8]:
         for mode in ("bm25", "hybrid"):
