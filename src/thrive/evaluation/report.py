@@ -134,7 +134,8 @@ def _md_baselines(report: dict[str, Any]) -> list[str]:
         meta = base.get("meta", {})
         what = meta.get("recipe", "")
         if meta.get("chunks") is not None:  # a retriever of chunks, not a list of sections
-            what += f" ({meta['chunks']} chunks, {meta.get('sections_per_chunk')} sections each on average)"
+            per_chunk = meta.get("sections_per_chunk")
+            what += f" ({meta['chunks']} chunks, {per_chunk} sections each on average)"
         uncut = ""
         if base["summary"].get("sections_returned") is not None:
             uncut = (

@@ -56,8 +56,8 @@ MARGIN = 0.12
 # Never tuned on evals/test.jsonl.
 TUNED_MARGIN = 0.10
 # With a profile, the question and profile together must not lean back to the guide by
-# more than this (their margin must exceed it): "How do I grow my income?" leans to personal finance alone (+0.15) but not from a
-# brand strategist (-0.09; dev case p05). Set on dev: the 129 out-of-scope questions with
+# more than this (their margin must exceed it): "How do I grow my income?" leans to personal
+# finance alone (+0.15) but not from a brand strategist (-0.09; dev case p05). Set on dev: the 129 out-of-scope questions with
 # each of 3 made-up profiles appended, 366 of 387 declined by the question alone, keep 359
 # at -0.05 (347 at 0.0); none of the 352 answerable ones with those profiles is declined
 # (measured before AGREE_MARGIN below was added; it can only answer more of them). With 26
