@@ -65,3 +65,43 @@ def test_a_folder_without_its_manifest_is_rebuilt(tmp_path):
 
     folder = build_folder_once(tmp_path / "model", _done, build, timeout=60)
     assert sorted(p.name for p in folder.iterdir()) == ["manifest"]
+
+
+def test_a_caller_that_waits_for_another_build_is_told_and_a_failed_build_frees_the_lock(
+    tmp_path,
+):
+    from filelock import FileLock
+
+    building, release = threading.Event(), threading.Event()
+    told: list[str] = []
+
+    def slow(work: Path) -> None:
+        building.set()
+        release.wait(30)
+        (work / "manifest").write_text("{}")
+
+    first = threading.Thread(
+        target=build_folder_once,
+        args=(tmp_path / "model", _done, slow, 60, lambda: told.append("first")),
+    )
+    first.start()
+    assert building.wait(30)
+    waiter = threading.Thread(
+        target=build_folder_once,
+        args=(tmp_path / "model", _done, slow, 60, lambda: told.append("second")),
+    )
+    waiter.start()
+    while not told and waiter.is_alive():
+        waiter.join(0.05)
+    release.set()
+    first.join()
+    waiter.join()
+    assert told == ["second"]  # the builder is not told it waits; the waiter is, once
+
+    def crash(work: Path) -> None:
+        raise RuntimeError("killed mid-build")
+
+    with pytest.raises(RuntimeError):
+        build_folder_once(tmp_path / "other", _done, crash, timeout=60)
+    # Another process (here: another lock object, another file handle) can take it at once.
+    FileLock(str(tmp_path / "other") + ".lock").acquire(timeout=0)

@@ -50,7 +50,11 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def build_folder_once(
-    folder: Path, is_done: Callable[[Path], bool], build: Callable[[Path], None], timeout: float
+    folder: Path,
+    is_done: Callable[[Path], bool],
+    build: Callable[[Path], None],
+    timeout: float,
+    on_wait: Callable[[], None] | None = None,
 ) -> Path:
     """`folder`, built by `build(work)` first if no process has built it yet.
 
@@ -58,16 +62,35 @@ def build_folder_once(
     returns, so a crash leaves nothing half-built where `folder` is looked for (a killed
     process may leave its `.tmp-*` folder beside it). Under a file lock, so two processes
     never build it at once: the second waits, then uses the first one's. `is_done` tells a
-    finished folder (one whose last-written file exists) from one left by a copy by hand."""
+    finished folder (one whose last-written file exists) from one left by a copy by hand.
+    `on_wait()` is called once if another thread or process is building it: the caller
+    can say why it waits."""
     if is_done(folder):
         return folder
-    from filelock import FileLock
+    from filelock import FileLock, Timeout
 
     with _build_locks_guard:
         lock = _build_locks.setdefault(folder, threading.Lock())
-    with lock:
+    told = False
+
+    def waiting() -> None:
+        nonlocal told
+        if on_wait and not told:
+            on_wait()
+        told = True
+
+    if not lock.acquire(blocking=False):
+        waiting()
+        lock.acquire()
+    try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder) + ".lock", timeout=timeout):
+        file_lock = FileLock(str(folder) + ".lock")
+        try:
+            file_lock.acquire(timeout=0)
+        except Timeout:
+            waiting()
+            file_lock.acquire(timeout=timeout)
+        try:
             if not is_done(folder):
                 shutil.rmtree(folder, ignore_errors=True)
                 work = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
@@ -76,4 +99,8 @@ def build_folder_once(
                     work.rename(folder)
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
+        finally:
+            file_lock.release()
+    finally:
+        lock.release()
     return folder

@@ -62,9 +62,21 @@ def ingest(
                 "2 cores)..."
             )
 
+        def tuning_wait() -> None:
+            bar.update(task, description="Waiting for the search encoder")
+            err_console.print(
+                "Another process is fine-tuning the search encoder for this guide; waiting for "
+                "it (about 3 minutes on 2 cores)..."
+            )
+
         try:
             report = coach.update_index(
-                rebuild=rebuild, progress=progress, wait_s=wait, on_wait=waiting, on_tuning=tuning
+                rebuild=rebuild,
+                progress=progress,
+                wait_s=wait,
+                on_wait=waiting,
+                on_tuning=tuning,
+                on_tuning_wait=tuning_wait,
             )
         except ThriveError as err:
             raise fail(err) from err

@@ -146,6 +146,7 @@ class Coach:
         on_wait: Callable[[], None] | None = None,
         wait_s: float = 120.0,
         on_tuning: Callable[[int], None] | None = None,
+        on_tuning_wait: Callable[[], None] | None = None,
     ) -> IngestReport:
         """Bring the guide index up to date (only what changed; everything with `rebuild`).
         The next question searches the new index."""
@@ -156,6 +157,7 @@ class Coach:
             wait_s=wait_s,
             on_wait=on_wait,
             on_tuning=on_tuning,
+            on_tuning_wait=on_tuning_wait,
         )
         with self._index_lock:
             self._searcher, self._live_index = None, True

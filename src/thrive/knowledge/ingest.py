@@ -136,10 +136,12 @@ def ingest(
     wait_s: float = 120.0,
     on_wait: Callable[[], None] | None = None,
     on_tuning: Callable[[int], None] | None = None,
+    on_tuning_wait: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Bring the index in line with `corpus/`, and the search encoder with its question
     keys and outside topics (tuned.py; `on_tuning(examples)` is called before a training
-    starts). Returns what changed."""
+    starts, `on_tuning_wait()` before waiting for another process's training). Returns what
+    changed."""
     started = time.perf_counter()
     chunks = chunk_sections(read_corpus(Path(settings.corpus_dir)), settings.chunk_words)
     keys = tuning_pairs(chunks)
@@ -147,7 +149,7 @@ def ingest(
     pairs = tuned.training_pairs(keys, outside.training_pairs(Path(settings.corpus_dir)))
     report = _ingest(settings, chunks, rebuild, progress, wait_s, on_wait, started)
     if keys:
-        tuned.ensure_built(pairs, on_train=on_tuning)
+        tuned.ensure_built(pairs, on_train=on_tuning, on_wait=on_tuning_wait)
         report.seconds = time.perf_counter() - started
     return report
 

@@ -94,10 +94,12 @@ def ensure_built(
     pairs: Sequence[Pair],
     cache_dir: Path | None = None,
     on_train: Callable[[int], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> Path | None:
     """The folder of the encoder for `pairs`, training it first if no process has yet
     (under a file lock, in a temporary folder renamed into place: a crash leaves nothing
-    half-written); `on_train(examples)` is called when this call is the one that trains.
+    half-written); `on_train(examples)` is called when this call is the one that trains,
+    `on_wait()` when it waits for another process's training.
     None when there is nothing to train on."""
     if len({b for _, b in pairs}) < 2:
         return None
@@ -109,7 +111,7 @@ def ensure_built(
         log.info("Fine-tuning the search encoder on %d examples", len(pairs))
         _train(list(pairs), work)
 
-    return build_folder_once(folder, is_built, train, timeout=1800)
+    return build_folder_once(folder, is_built, train, timeout=1800, on_wait=on_wait)
 
 
 def _train(pairs: list[Pair], out: Path) -> None:
