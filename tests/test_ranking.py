@@ -222,9 +222,17 @@ def test_a_broken_sidecar_gets_a_clear_error_and_the_index_keeps_answering(fresh
 def test_a_broken_outside_file_names_itself(fresh_settings):
     ingest(fresh_settings)
     outside = fresh_settings.corpus_dir / "genai-threats-and-solutions.outside.yaml"
+    good = outside.read_bytes()
     outside.write_text("topic: not a list\n")
+    coach = Coach(fresh_settings)
     with pytest.raises(CorpusError, match=r"outside\.yaml"):
-        Coach(fresh_settings).ask("Will AI take my data entry work?")
+        coach.ask("Will AI take my data entry work?")
+    # Mended, the same coach answers at its next question, on the tuned encoder again.
+    outside.write_bytes(good)
+    answer = coach.ask("Will AI take my data entry work?")
+    assert not answer.refused and "threat-1" in answer.retrieved
+    assert coach.searcher.tuned_keys() is not None
+    outside.write_text("topic: not a list\n")
     # A new ingest of an edited guide stops at the file too, before it touches the index:
     # the same version stays active, and the edit is not in it.
     index = GuideIndex(connect(fresh_settings), fresh_settings.collection)
