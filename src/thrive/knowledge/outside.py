@@ -55,14 +55,14 @@ MARGIN = 0.12
 # store setup); at 0.08, 149 and 4; at 0.06, 149 and 5; at 0.12, 147 and 2.
 # Never tuned on evals/test.jsonl.
 TUNED_MARGIN = 0.10
-# With a profile, the question and profile together must not lean back to the guide by
-# more than this (their margin must exceed it): "How do I grow my income?" leans to personal
-# finance alone (+0.15) but not from a brand strategist (-0.09; dev case p05). Set on dev: the 129 out-of-scope questions with
-# each of 3 made-up profiles appended, 366 of 387 declined by the question alone, keep 359
-# at -0.05 (347 at 0.0); none of the 352 answerable ones with those profiles is declined
-# (measured before AGREE_MARGIN below was added; it can only answer more of them). With 26
-# keys per section and 16 questions per topic: 447 of 462 declined alone, 445 kept at -0.05
-# (439 at 0.0), and p05 is answered.
+# With a profile, the question and profile together must not lean back to the guide by more
+# than this (their margin must exceed it): "How do I grow my income?" leans to personal
+# finance alone (+0.15) but not from a brand strategist (-0.09; dev case p05). Set on dev:
+# the 129 out-of-scope questions with each of 3 made-up profiles appended, 366 of 387
+# declined by the question alone, keep 359 at -0.05 (347 at 0.0); none of the 352 answerable
+# ones with those profiles is declined (measured before AGREE_MARGIN below was added; it can
+# only answer more of them). With 26 keys per section and 16 questions per topic: 447 of 462
+# declined alone, 445 kept at -0.05 (439 at 0.0), and p05 is answered.
 PROFILE_MARGIN = -0.05
 # And the bundled model must agree, putting the question nearer an outside question than
 # anything in the guide (its margin above this): "I do bookkeeping for small businesses.
