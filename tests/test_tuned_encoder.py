@@ -1,16 +1,23 @@
 """The search encoder fine-tuned on the guide's question keys and outside topics
 (knowledge/tuned.py)."""
 
+from pathlib import Path
+
 import numpy as np
 
 from thrive.base import embeddings
+from thrive.evaluation import load_dataset
 from thrive.knowledge import outside, tuned
-from thrive.knowledge.corpus import chunk_sections, read_corpus, tuning_pairs
+from thrive.knowledge.corpus import chunk_sections, heading_of, read_corpus, tuning_pairs
 from thrive.knowledge.retrieval import GuideSearcher
 
 
+def _chunks(settings):
+    return chunk_sections(read_corpus(settings.corpus_dir), settings.chunk_words)
+
+
 def _keys(settings):
-    return tuning_pairs(chunk_sections(read_corpus(settings.corpus_dir), settings.chunk_words))
+    return tuning_pairs(_chunks(settings))
 
 
 def _pairs(settings):
@@ -32,35 +39,52 @@ def test_ingest_leaves_a_tuned_encoder_for_the_guides_keys_and_outside_topics(gu
     assert tuned.folder_for(pairs[:-1]) != tuned.folder_for(pairs)
 
 
-def _own_target_accuracy(settings, chosen):
-    """(bundled model, tuned encoder): the share of `chosen` training pairs whose question
-    is nearest its own target among all the targets trained on (headings and topics)."""
+DEV = Path(__file__).resolve().parents[1] / "evals" / "dev.jsonl"
+
+
+def _nearest_target_accuracy(settings, cases, is_right):
+    """(bundled model, tuned encoder): the share of `cases` (dev-split questions the encoder
+    was not trained on) whose nearest training target (a section heading or an outside
+    topic) `is_right(target, case)`."""
     pairs = _pairs(settings)
+    trained_on = {q.strip().lower() for q, _ in pairs}
+    cases = [c for c in cases if c.question.strip().lower() not in trained_on]
+    assert len(cases) >= 100
     folder = tuned.folder_for(pairs)
     targets = sorted({t for _, t in pairs})
-    questions = [q for q, _ in chosen]
-    gold = np.array([targets.index(t) for _, t in chosen])
+    questions = [c.question for c in cases]
 
     def accuracy(q, t):
-        return float(np.mean((q @ t.T).argmax(axis=1) == gold))
+        nearest = (q @ t.T).argmax(axis=1)
+        return float(
+            np.mean([is_right(targets[i], c) for i, c in zip(nearest, cases, strict=True)])
+        )
 
     bundled = accuracy(embeddings.encode(questions), embeddings.encode(targets))
     return bundled, accuracy(tuned.encode(folder, questions), tuned.encode(folder, targets))
 
 
-def test_the_tuned_encoder_brings_a_key_closer_to_its_own_section(guide_settings):
-    """What it was trained for: a question key nearer its section's heading than the
-    bundled model puts it, on average over the keys."""
-    before, after = _own_target_accuracy(guide_settings, _keys(guide_settings))
-    assert after > before + 0.2
+def test_the_tuned_encoder_brings_unseen_questions_nearer_their_sections(guide_settings):
+    """The dev split's answerable questions, which it never trained on: the nearest heading
+    is one of the question's gold sections for 0.64 of them, against 0.18 with the bundled
+    model (measured on the 407 of 2026-12-03)."""
+    section_of = {heading_of(c.metadata): c.metadata["section_id"] for c in _chunks(guide_settings)}
+    answerable = [c for c in load_dataset(DEV) if c.kind == "answerable"]
+    before, after = _nearest_target_accuracy(
+        guide_settings, answerable, lambda t, c: section_of.get(t) in c.gold_sections
+    )
+    assert after > before + 0.3
 
 
-def test_the_tuned_encoder_sets_outside_questions_apart_from_the_guide(guide_settings):
-    """An outside-topic question nearer its own topic than any section heading: the bundled
-    model often puts "deduct my ChatGPT subscription" nearer a section on AI tools."""
-    outside = [(q, t) for q, t in _pairs(guide_settings) if t.startswith("Outside the guide: ")]
-    before, after = _own_target_accuracy(guide_settings, outside)
-    assert after > before + 0.2
+def test_the_tuned_encoder_sets_unseen_outside_questions_apart(guide_settings):
+    """The dev split's out-of-scope questions, none trained on: nearest an outside topic
+    rather than a section heading for 0.99 of them, against 0.89 with the bundled model
+    (measured on the 154 of 2026-12-03)."""
+    outside_cases = [c for c in load_dataset(DEV) if c.kind == "out_of_scope"]
+    before, after = _nearest_target_accuracy(
+        guide_settings, outside_cases, lambda t, c: t.startswith("Outside the guide: ")
+    )
+    assert after > before + 0.05 and after >= 0.95
 
 
 def test_the_searcher_reads_tuned_similarities_and_falls_back_without_them(guide_settings):
