@@ -14,6 +14,7 @@ BAD_HISTORY = [
     [{"role": "user", "content": 42}],
     ["just a string"],
     [None],
+    [{"role": "user", "content": "caf\udce9 menus"}],  # a JSON escape can spell a lone surrogate
 ]
 
 
@@ -33,6 +34,8 @@ BAD_PROFILES = [
     {"skills": ["z" * 100_000]},
     ["a", "list"],
     "a string",
+    {"occupation": "caf\udce9 owner"},
+    {"skills": ["caf\udce9 menus"]},
 ]
 
 

@@ -31,6 +31,8 @@ REJECTED_QUESTIONS = {
     "50k characters": ("Am I at risk? " * 3600, "characters long"),
     "NUL byte": ("Am I at risk?\x00", "binary"),
     "invalid UTF-8 bytes": (b"\xff\xfe\xfa", "binary"),
+    # What Python makes of a Latin-1 "é" on the command line or a pipe (surrogate escape).
+    "Latin-1 text, as decoded by Python": ("I translate for a caf\udce9 chain", "not UTF-8"),
     "not text": (42, "must be text"),
     "None": (None, "must be text"),
 }
@@ -97,6 +99,7 @@ CLI_BAD_QUESTIONS = {
     "empty": ("", "empty"),
     "whitespace": ("   ", "empty"),
     "50k characters": ("x" * 50_000, "characters long"),
+    "bytes that are not UTF-8": ("I am a translator \udcff\udcfe am I at risk?", "not UTF-8"),
 }
 
 
@@ -140,6 +143,7 @@ def test_a_folder_or_a_missing_file_as_profile_is_named(cli_env: Settings, tmp_p
 
 def test_the_exposure_command_names_empty_and_huge_skills(cli_env: Settings) -> None:
     one_clear_error(runner.invoke(app, ["exposure", "--skills", " ; ; "]))
+    one_clear_error(runner.invoke(app, ["exposure", "--skills", "caf\udce9 menus"]), "UTF-8")
     out = runner.invoke(app, ["exposure", "--skills", "s" * 50_000, "--json"])
     assert "Traceback" not in out.output and out.exit_code in (0, 1)
     if out.exit_code == 0:  # cut to a usable length, or refused with a message

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -15,6 +16,7 @@ from pydantic import (
 )
 
 from thrive.base.errors import InputError
+from thrive.base.text import has_undecodable_bytes
 
 Role = Literal["user", "assistant"]
 
@@ -23,7 +25,15 @@ Role = Literal["user", "assistant"]
 # from filling the prompt.
 MAX_FIELD_CHARS = 500
 MAX_ITEMS = 50
-ShortText = Annotated[str, StringConstraints(max_length=MAX_FIELD_CHARS)]
+
+
+def _utf8(text: str) -> str:
+    if has_undecodable_bytes(text):
+        raise ValueError("is not UTF-8 text")
+    return text
+
+
+ShortText = Annotated[str, StringConstraints(max_length=MAX_FIELD_CHARS), AfterValidator(_utf8)]
 
 
 class Profile(BaseModel):
@@ -36,7 +46,9 @@ class Profile(BaseModel):
     services: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
     interests: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
     experience_years: int | None = Field(default=None, ge=0, le=80)
-    goals: Annotated[str, StringConstraints(max_length=2 * MAX_FIELD_CHARS)] = ""
+    goals: Annotated[
+        str, StringConstraints(max_length=2 * MAX_FIELD_CHARS), AfterValidator(_utf8)
+    ] = ""
 
     @field_validator("skills", "services", "interests", mode="before")
     @classmethod

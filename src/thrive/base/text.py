@@ -18,6 +18,13 @@ CITATION = re.compile(r"\[\s*([a-z0-9][a-z0-9-]*(?:\s*[,;]\s*[a-z0-9][a-z0-9-]*)
 _WORD = re.compile(r"[a-z0-9]+", re.I)
 
 
+def has_undecodable_bytes(text: str) -> bool:
+    """True when `text` holds lone surrogates: bytes that were not UTF-8, as Python hands
+    them over from the command line or a pipe (surrogate escapes), or as a JSON escape can
+    spell them. The embedding tokenizer fails on them, so input with them is refused."""
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of one line of prose, stripped, blanks dropped."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

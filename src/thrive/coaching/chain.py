@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from thrive.base.errors import InputError
 from thrive.base.schema import AnswerRequest, Citation, Passage, Profile, Turn, WorkNote
-from thrive.base.text import CITATION, citation_ids, cited_ids, is_section_id
+from thrive.base.text import CITATION, citation_ids, cited_ids, has_undecodable_bytes, is_section_id
 from thrive.coaching.fitting import approx_tokens, fit
 from thrive.coaching.safety import clean_question, looks_like_injection
 from thrive.coaching.untrusted import (
@@ -99,6 +99,10 @@ def as_turn(item: object, index: int) -> Turn:
         raise InputError(
             f"History item {index + 1} has no text in its 'content'.",
             fix="Give the turn's text as a string.",
+        )
+    if has_undecodable_bytes(content):
+        raise InputError(
+            f"History item {index + 1} is not UTF-8 text.", fix="Send the turn's text as UTF-8."
         )
     return Turn(item["role"], content[:HISTORY_CHARS])
 

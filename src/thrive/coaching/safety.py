@@ -9,6 +9,7 @@ import re
 import unicodedata
 
 from thrive.base.errors import InputError
+from thrive.base.text import has_undecodable_bytes
 
 # A question is declined only for what it asks of the assistant itself: to set aside or
 # reveal its instructions, to hand over settings or secrets, or to become something else.
@@ -76,15 +77,21 @@ def looks_like_injection(text: str) -> bool:
     return any(_TAKEOVER.search(t) for t in (folded, *_decoded(folded)))
 
 
+_NOT_UTF8 = (
+    "That input is not UTF-8 text: binary data, or text in another encoding (such as Latin-1)."
+)
+_NOT_UTF8_FIX = "Type your question as plain text, or set your terminal to UTF-8."
+
+
 def clean_question(text: object, max_chars: int) -> str:
     """The question as usable text, or an `InputError` that says what is wrong."""
+    if isinstance(text, str) and has_undecodable_bytes(text):
+        raise InputError(_NOT_UTF8, fix=_NOT_UTF8_FIX)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise InputError(
-                "That input is binary data, not text.", fix="Type your question as plain text."
-            ) from err
+            raise InputError(_NOT_UTF8, fix=_NOT_UTF8_FIX) from err
     if not isinstance(text, str):
         raise InputError("A question must be text.", fix="Type your question as plain text.")
     if "\x00" in text:

@@ -31,7 +31,7 @@ import numpy as np
 
 from thrive.base import embeddings
 from thrive.base.errors import InputError
-from thrive.base.text import split_sentences
+from thrive.base.text import has_undecodable_bytes, split_sentences
 from thrive.knowledge.guide import STRATEGIES, THREATS, Guide
 from thrive.knowledge.onet import CREDIT, EvidenceTask, blend, evidence_for_vectors
 
@@ -131,6 +131,11 @@ def parse_skills(text: str | Iterable[str]) -> list[str]:
         raise InputError(
             f"{len(skills)} skills is more than the {MAX_SKILLS} checked at once.",
             fix="Check your main skills first, then the rest.",
+        )
+    if any(has_undecodable_bytes(s) for s in skills):
+        raise InputError(
+            "The skills are not UTF-8 text: binary data, or text in another encoding.",
+            fix="Type the skills as plain text, or set your terminal to UTF-8.",
         )
     long = next((s for s in skills if len(s) > MAX_SKILL_CHARS), None)
     if long:
