@@ -16,6 +16,8 @@ from thrive.coaching.work import work_in
         ("I edit wedding videos. Do AI editing apps threaten me?", "editing wedding videos"),
         ("Most of my gigs are simple data entry. What is my outlook?", "data entry"),
         ("I am a UX researcher and wonder about AI", "UX researcher"),
+        ("I'm an illustrator doing children's book art. Am I doomed?", "illustrator"),
+        ("I do bookkeeping for small businesses. What should I do this month?", "bookkeeping"),
     ],
 )
 def test_the_work_a_question_names_is_found(question, work):
@@ -27,6 +29,36 @@ def test_without_work_in_the_question_the_profile_speaks():
     assert work_in("Am I at risk?", Profile(skills=["logo design"])) == "logo design"
     assert work_in("Am I at risk?", Profile()) is None
     assert work_in("As a freelancer, what should I do?", Profile()) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What should I do this month?",
+        "What should I do first?",
+        "What do I do now?",
+        "Pretend I'm a client who found a cheaper AI illustrator. Why would I stay with you?",
+    ],
+)
+def test_a_question_about_doing_or_a_supposed_role_names_no_work(question):
+    """ "this month", "first" or "client" are not the person's work: the profile speaks."""
+    assert work_in(question, Profile()) is None
+    assert work_in(question, Profile(occupation="translator")) == "translator"
+
+
+def test_a_follow_up_keeps_the_work_named_earlier_in_the_conversation():
+    earlier = ["Thanks.", "I'm a voice-over artist doing audiobooks."]  # newest first
+    assert work_in("What should I do first?", Profile(), earlier) == "voice-over artist"
+    assert work_in("I'm a tutor now. What first?", Profile(), earlier) == "tutor"
+
+
+def test_a_follow_up_answer_opens_with_the_work_from_the_conversation(coach):
+    history = [
+        {"role": "user", "content": "I'm a voice-over artist doing audiobooks."},
+        {"role": "assistant", "content": "Here is what the guide says about this."},
+    ]
+    answer = coach.ask("What should I do first?", history=history)
+    assert answer.text.startswith("**Your work: voice-over artist.**"), answer.text[:200]
 
 
 def test_the_answer_opens_with_the_work_its_exposure_and_the_guides_silence(coach):

@@ -167,7 +167,7 @@ def build_prepare_chain(
     search: Callable[[str, Profile], SearchResult],
     max_chars: int,
     max_tokens: int,
-    note_work: Callable[[str, Profile], WorkNote | None] = lambda q, p: None,
+    note_work: Callable[[str, Profile, list[str]], WorkNote | None] = lambda q, p, e: None,
     context_tokens: int = 4096,
 ) -> Runnable[dict[str, Any], Prepared]:
     """validate -> condense -> (decline | retrieve -> prompt), as one LCEL runnable."""
@@ -223,7 +223,12 @@ def build_prepare_chain(
                 history=x["history"],
                 messages=to_messages(prompt),
                 max_tokens=max_tokens,
-                work=note_work(x["standalone"], x["profile"]),
+                # The work named in this question, else in the person's earlier ones.
+                work=note_work(
+                    x["standalone"],
+                    x["profile"],
+                    [t.content for t in reversed(x["history"]) if t.role == "user"],
+                ),
             )
         return Prepared(
             x["question"],

@@ -197,9 +197,12 @@ class Coach:
     def _search(self, query: str, profile: Profile) -> SearchResult:
         return self._searching(query, profile.as_query(), self.settings.top_k)
 
-    def _note_work(self, question: str, profile: Profile) -> WorkNote | None:
-        """The person's work and its exposure, for the answer's opening."""
-        work = work_in(question, profile)
+    def _note_work(
+        self, question: str, profile: Profile, earlier: list[str] | None = None
+    ) -> WorkNote | None:
+        """The person's work and its exposure, for the answer's opening; `earlier` are their
+        earlier questions of the conversation, newest first."""
+        work = work_in(question, profile, earlier or ())
         if not work:
             return None
         try:

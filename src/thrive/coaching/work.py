@@ -1,5 +1,6 @@
 """The person's work as a question or profile names it: "I'm a freelance translator",
-"as a transcriptionist", "I edit wedding videos", or the profile's occupation and skills.
+"as a transcriptionist", "I edit wedding videos", an earlier question of the conversation,
+or the profile's occupation and skills.
 
 The offline coach opens with that work by name and its exposure, so the answer is about
 this person before it is about the guide.
@@ -8,6 +9,7 @@ this person before it is about the guide.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from thrive.base.schema import Profile
 from thrive.coaching.safety import looks_like_injection
@@ -16,9 +18,10 @@ from thrive.coaching.safety import looks_like_injection
 _ROLE = re.compile(
     r"\b(?:i\s*(?:'m|am)|i\s+work\s+as|i'?ve\s+been|as)\s+(?:a|an)\s+"
     r"(?:(?:freelance|self-employed|independent|solo|full-time|part-time)\s+)?"
-    r"(?P<work>[a-z][a-z /&+-]{2,40}?)"
-    r"(?=\s*(?:[.,;:!?)]|$|\s(?:and|but|who|with|for|in|at|on|since|from|so|working|mostly|"
-    r"specialising|specializing|i|i'm)\b))",
+    r"(?P<work>[a-z][a-z /&+-]{1,40}?)"  # two letters at least: "VA", "PA"
+    r"(?=\s*(?:[.,;:!?)]|$|\s(?:and|but|who|with|for|in|at|on|since|from|so|mostly|now|i|i'm|"
+    # ...or a verb in -ing: "illustrator doing children's books", "designer working"
+    r"(?!(?:some|any|no|every)?things?\b)[a-z]+ing)\b))",
     re.I,
 )
 # "I edit wedding videos", "I do bookkeeping for small firms", "most of my gigs are data entry"
@@ -33,8 +36,16 @@ _ACTIVITY = re.compile(
     re.I,
 )
 _NOT_WORK = re.compile(
-    r"^(?:freelancer|beginner|newbie|student|parent|mum|mom|dad|person|human|bit|lot|little|"
-    r"few|way|thing|something|anything|it|that|this|sure|worried|good|lot of work)$",
+    r"^(?:(?:bit|little|tad)\b.*|freelancer|beginner|newbie|student|parent|mum|mom|dad|person|human|bit|lot|little|"
+    r"few|way|thing|something|anything|it|that|this|sure|worried|good|lot of work|"
+    r"client|customer|buyer)$",
+    re.I,
+)
+# Words just before a match that make it a question or a supposition, not the person's
+# work: "what should I do this month?", "what do I do first?", "pretend I'm a client".
+_NOT_A_STATEMENT = re.compile(
+    r"\b(?:should|shall|can|could|would|will|must|might|may|do|does|did|what|how|why|where|"
+    r"when|which|pretend|pretending|imagine|suppose|say|if)\s+$",
     re.I,
 )
 
@@ -44,24 +55,38 @@ def _clean(work: str) -> str:
     return re.sub(r"^(?:the|my|some|a|an)\s+", "", work, flags=re.I)
 
 
-def work_in(question: str, profile: Profile) -> str | None:
-    """The work the person names: in the question first ("I'm a translator"), else the
-    profile's occupation, else its first skill or service. None when neither names any."""
-    for match in _ROLE.finditer(question):
-        work = _clean(match.group("work"))
-        if work and not _NOT_WORK.match(work):
+def work_in(question: str, profile: Profile, earlier: Sequence[str] = ()) -> str | None:
+    """The work the person names: in the question first ("I'm a translator"), else in
+    their earlier questions of the conversation (`earlier`, newest first), else the
+    profile's occupation, else its first skill or service. None when none names any."""
+    for text in (question, *earlier):
+        work = _stated_work(text)
+        if work:
             return work
-    for match in _ACTIVITY.finditer(question):
-        raw = match.group("work") or match.group("work2") or ""
-        work = _clean(raw)
-        if work and not _NOT_WORK.match(work):
-            verb = (match.group("verb") or "").lower()
-            # "I edit wedding videos" -> "editing wedding videos"; a bare noun stays as it is
-            return f"{_GERUND.get(verb, verb)} {work}".strip() if verb else work
     # The profile's fields are free text: only what reads as the name of some work is used
     # (not "{{ settings.key }}", markup or an instruction someone typed there).
     named = [w for w in (profile.occupation, *profile.work()) if w and _names_work(w)]
     return named[0] if named else None
+
+
+def _stated_work(text: str) -> str | None:
+    """The work a sentence says is the person's own, if any."""
+    for match in _ROLE.finditer(text):
+        work = _clean(match.group("work"))
+        if work and not _NOT_WORK.match(work) and not _asked(text, match):
+            return work
+    for match in _ACTIVITY.finditer(text):
+        raw = match.group("work") or match.group("work2") or ""
+        work = _clean(raw)
+        if work and not _NOT_WORK.match(work) and not _asked(text, match):
+            verb = (match.group("verb") or "").lower()
+            # "I edit wedding videos" -> "editing wedding videos"; a bare noun stays as it is
+            return f"{_GERUND.get(verb, verb)} {work}".strip() if verb else work
+    return None
+
+
+def _asked(text: str, match: re.Match[str]) -> bool:
+    return bool(_NOT_A_STATEMENT.search(text[: match.start()]))
 
 
 # Letters (any script), digits and the punctuation of job titles: "UX/UI designer",
