@@ -69,7 +69,10 @@ def test_a_bad_profile_file_is_explained(guide_env, tmp_path, content, message):
 def test_a_wrong_llm_spec_is_reported_before_any_question(guide_env):
     result = runner.invoke(app, ["ask", "Am I at risk?", "--llm", "openai:gpt-4o-mini"])
     assert result.exit_code == 1
-    assert "OPENAI_API_KEY" in result.output
+    out = " ".join(result.output.split())
+    assert "OPENAI_API_KEY" in out
+    # It names the choice the user made (--llm here), and both ways to the offline coach.
+    assert "(openai:gpt-4o-mini)" in out and "--llm extractive" in out
 
 
 def test_ask_in_plain_text_streams_and_lists_sources(guide_env):

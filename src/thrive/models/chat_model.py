@@ -220,9 +220,9 @@ def _openai(model: str, settings: Settings) -> Backend:
     key = settings.api_key()
     if not key:
         raise ConfigurationError(
-            "THRIVE_LLM asks for OpenAI but OPENAI_API_KEY is not set.",
-            fix="Run `export OPENAI_API_KEY=sk-...`, or set THRIVE_LLM=extractive for the "
-            "offline coach.",
+            f"The LLM setting ({settings.llm}) asks for OpenAI but OPENAI_API_KEY is not set.",
+            fix="Run `export OPENAI_API_KEY=sk-...`, or choose the offline coach "
+            "(--llm extractive, or THRIVE_LLM=extractive).",
         )
     model = model or "gpt-4o-mini"
     chat = _chat_openai(
@@ -269,7 +269,8 @@ def served_model(settings: Settings) -> str:
 def _openai_compatible(model: str, settings: Settings) -> Backend:
     if not settings.openai_base_url:
         raise ConfigurationError(
-            "THRIVE_LLM asks for an OpenAI-compatible server but OPENAI_BASE_URL is not set.",
+            f"The LLM setting ({settings.llm}) asks for an OpenAI-compatible server but "
+            "OPENAI_BASE_URL is not set.",
             fix="Set it to the server's /v1 URL, e.g. `export OPENAI_BASE_URL="
             "http://127.0.0.1:11434/v1` for Ollama.",
         )
