@@ -144,3 +144,12 @@ def test_plan_input_errors_say_what_to_do(
 ) -> None:
     got = runner.invoke(app, ["plan", *args], env=env)
     assert got.exit_code == 1 and message in got.stderr
+
+
+def test_plan_export_to_a_missing_folder_is_refused_and_makes_no_folder(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    target = tmp_path / "typo" / "dir" / "plan.ics"
+    got = runner.invoke(app, ["plan", "--ics", str(target)], env=env)
+    assert got.exit_code == 1 and "does not exist" in got.stderr, got.output
+    assert not (tmp_path / "typo").exists()

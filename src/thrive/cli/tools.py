@@ -206,6 +206,11 @@ def plan(
         for path, content in ((ics, the_plan.to_ics()), (markdown, the_plan.to_markdown())):
             if path is None:
                 continue
+            if not path.parent.is_dir():  # a typo in the path must not make a folder tree
+                raise InputError(
+                    f"Cannot write {path}: the folder {path.parent} does not exist.",
+                    fix="Create the folder first, or choose a path in an existing one.",
+                )
             try:
                 write_atomic(path, content)
             except OSError as err:
