@@ -36,8 +36,8 @@ _ACTIVITY = re.compile(
     re.I,
 )
 _NOT_WORK = re.compile(
-    r"^(?:(?:bit|little|tad)\b.*|freelancer|beginner|newbie|student|parent|mum|mom|dad|person|human|bit|lot|little|"
-    r"few|way|thing|something|anything|it|that|this|sure|worried|good|lot of work|"
+    r"^(?:(?:bit|little|tad|lot)\b.*|freelancer|beginner|newbie|student|parent|mum|mom|dad|"
+    r"person|human|few|way|thing|something|anything|it|that|this|sure|worried|good|"
     r"client|customer|buyer)$",
     re.I,
 )
@@ -45,7 +45,7 @@ _NOT_WORK = re.compile(
 # work: "what should I do this month?", "what do I do first?", "pretend I'm a client".
 _NOT_A_STATEMENT = re.compile(
     r"\b(?:should|shall|can|could|would|will|must|might|may|do|does|did|what|how|why|where|"
-    r"when|which|pretend|pretending|imagine|suppose|say|if)\s+$",
+    r"when|which|pretend|pretending|imagine|suppose|say)\s+$",
     re.I,
 )
 
