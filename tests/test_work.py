@@ -18,6 +18,7 @@ from thrive.coaching.work import work_in
         ("I am a UX researcher and wonder about AI", "UX researcher"),
         ("I'm an illustrator doing children's book art. Am I doomed?", "illustrator"),
         ("I do bookkeeping for small businesses. What should I do this month?", "bookkeeping"),
+        ("If I'm a translator, should I worry?", "translator"),
     ],
 )
 def test_the_work_a_question_names_is_found(question, work):
@@ -38,6 +39,7 @@ def test_without_work_in_the_question_the_profile_speaks():
         "What should I do first?",
         "What do I do now?",
         "Pretend I'm a client who found a cheaper AI illustrator. Why would I stay with you?",
+        "I'm a bit worried about my job.",
     ],
 )
 def test_a_question_about_doing_or_a_supposed_role_names_no_work(question):
