@@ -259,9 +259,9 @@ def test_five_browser_sessions_at_once_each_get_their_own_answer(
                 assert work in text, (work, text[:300])
                 crossed = [w for w in SESSION_WORK if w != work and w in text]
                 assert not crossed, f"session {i} ({work}) shows {crossed}"
-                # The question and its one answer. Waited for, not read once: the page reruns
-                # when the answer is saved (the conversation's id joins the URL) and, mid-rerun,
-                # may briefly show fewer messages (seen once in a fresh-clone CI run).
+                # The question and its one answer. Waited for, not read once: a fresh-clone CI
+                # run once read 1 message here, the answer already shown and the URL carrying
+                # the conversation's id, as if caught mid-rerun.
                 expect(page.locator('[data-testid="stChatMessage"]')).to_have_count(
                     2, timeout=30_000
                 )
