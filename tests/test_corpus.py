@@ -98,3 +98,55 @@ def test_bad_files_get_a_clear_error(tmp_path, content, message):
 def test_empty_corpus_says_what_to_do(tmp_path):
     with pytest.raises(CorpusError, match="Markdown"):
         read_corpus(tmp_path)
+
+
+def _guide_with_examples(tmp_path: Path, examples: str) -> Path:
+    guide = tmp_path / "pricing.md"
+    guide.write_text(
+        "# Pricing\n\n## Value pricing\nCharge for outcomes.\n\n## Retainers\nSell ongoing work.\n",
+        "utf-8",
+    )
+    (tmp_path / "pricing.examples.yaml").write_text(examples, "utf-8")
+    return guide
+
+
+def test_a_labelled_example_is_a_key_of_every_section_it_names(tmp_path):
+    guide = _guide_with_examples(
+        tmp_path,
+        "- question: 'Clients want a monthly deal, what do I charge?'\n"
+        "  sections: [retainers, value-pricing]\n"
+        "- question: 'Is hourly billing dead?'\n  sections: [value-pricing]\n",
+    )
+    keys = {s.section_id: s.questions for s in read_guide(guide)}
+    assert keys["value-pricing"] == (
+        "Clients want a monthly deal, what do I charge?",
+        "Is hourly billing dead?",
+    )
+    assert keys["retainers"] == ("Clients want a monthly deal, what do I charge?",)
+    ids = [c.chunk_id for c in chunk_sections(read_guide(guide)) if "#q" in c.chunk_id]
+    assert len(ids) == len(set(ids)) == 3
+
+
+def test_the_bundled_examples_add_keys_across_sections():
+    sections = read_corpus(REPO / "corpus")
+    keys = [q for s in sections for q in s.questions]
+    shared = {q for q in keys if keys.count(q) > 1}
+    assert len(shared) > 300  # examples labelled with several sections
+    assert all(len(s.questions) > 26 for s in sections)
+
+
+@pytest.mark.parametrize(
+    ("examples", "message"),
+    [
+        ("- question: 'What now?'\n  sections: [pricing-9]\n", "pricing-9"),
+        ("- question: 'What now?'\n  sections: []\n", "question, sections"),
+        ("- question: ''\n  sections: [retainers]\n", "question, sections"),
+        ("question: 'not a list'\n", "question, sections"),
+        ("- question: [unclosed\n", "cannot be read as YAML"),
+    ],
+)
+def test_a_broken_examples_file_names_what_is_wrong(tmp_path, examples, message):
+    guide = _guide_with_examples(tmp_path, examples)
+    with pytest.raises(CorpusError, match=message) as caught:
+        read_guide(guide)
+    assert "pricing.examples.yaml" in str(caught.value)

@@ -4,6 +4,7 @@
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from thrive.base import embeddings
 from thrive.evaluation import load_dataset
@@ -26,7 +27,12 @@ def _pairs(settings):
 
 def test_ingest_leaves_a_tuned_encoder_for_the_guides_keys_and_outside_topics(guide_settings):
     keys, pairs = _keys(guide_settings), _pairs(guide_settings)
-    assert len(keys) == 21 * 26  # 26 questions for each of the guide's 21 sections
+    examples = yaml.safe_load(
+        (guide_settings.corpus_dir / "genai-threats-and-solutions.examples.yaml").read_text()
+    )
+    # 26 questions written for each of the guide's 21 sections, and each example question
+    # once for every section it is labelled with.
+    assert len(keys) == 21 * 26 + sum(len(e["sections"]) for e in examples)
     headings = {h for _, h in keys}
     assert len(headings) == 21  # every section, by its heading as its chunks start
     assert any(h.startswith("Threat 1: ") for h in headings)
@@ -117,3 +123,10 @@ def test_the_training_is_announced_only_by_the_call_that_trains(tmp_path):
     assert announced == [2] and folder is not None and tuned.is_built(folder)
     assert tuned.ensure_built(pairs, cache_dir=tmp_path, on_train=announced.append) == folder
     assert announced == [2]
+
+
+def test_the_training_estimate_grows_with_the_examples_and_is_never_zero():
+    assert tuned.minutes_to_train(2) == 1
+    assert tuned.minutes_to_train(4000) > tuned.minutes_to_train(1000) >= 1
+    # The bundled guide's 3,924 pairs took 7.2 min at 2 epochs on 2 cores (2026-12-03).
+    assert 5 <= tuned.minutes_to_train(3924) <= 10

@@ -58,15 +58,15 @@ def ingest(
             bar.update(task, description="Fine-tuning the search encoder")
             err_console.print(
                 f"Fine-tuning the search encoder on {examples} examples, the guide's question "
-                "keys and the topics it leaves out (once per change of them; about 3 minutes on "
-                "2 cores)..."
+                "keys and the topics it leaves out (once per change of them; about "
+                f"{Coach.minutes_to_train(examples)} minutes on 2 cores)..."
             )
 
         def tuning_wait() -> None:
             bar.update(task, description="Waiting for the search encoder")
             err_console.print(
                 "Another process is fine-tuning the search encoder for this guide; waiting for "
-                "it (about 3 minutes on 2 cores)..."
+                "it (some minutes on 2 cores)..."
             )
 
         try:

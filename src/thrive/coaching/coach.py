@@ -26,6 +26,7 @@ from thrive.coaching.tools import ActionPlan, ExposureScorer, NicheSuggestions, 
 from thrive.coaching.tools import build_plan as _build_plan
 from thrive.coaching.tools import suggest_niches as _suggest_niches
 from thrive.coaching.work import work_in
+from thrive.knowledge import tuned
 from thrive.knowledge.corpus import Section
 from thrive.knowledge.guide import Guide, load_guide, read_sections
 from thrive.knowledge.ingest import IngestReport, ingest
@@ -162,6 +163,11 @@ class Coach:
         with self._index_lock:
             self._searcher, self._live_index = None, True
         return report
+
+    @staticmethod
+    def minutes_to_train(examples: int) -> int:
+        """About how long fine-tuning the search encoder on `examples` takes on 2 cores."""
+        return tuned.minutes_to_train(examples)
 
     @property
     def index_location(self) -> str:

@@ -39,7 +39,8 @@ class Section:
     text: str  # Markdown as written in the guide, for showing the passage to the user
     doc_title: str = ""
     # Plain-language questions this section answers, from the guide's `.questions.yaml`
-    # sidecar: searched as extra keys of the section, never shown.
+    # sidecar and the `.examples.yaml` ones labelled with it: searched as extra keys of the
+    # section, never shown.
     questions: tuple[str, ...] = ()
 
     @property
@@ -240,12 +241,18 @@ def read_guide(path: Path, taken: set[str] | None = None) -> list[Section]:
         taken.update(s.section_id for s in sections)
     else:
         sections = _parse_generic(post.content, source, doc_title, taken)
-    return with_questions(sections, questions_file(path))
+    sections = with_questions(sections, questions_file(path))
+    return with_examples(sections, examples_file(path))
 
 
 def questions_file(guide: Path) -> Path:
     """`guide.md`'s question keys: `guide.questions.yaml` beside it (optional)."""
     return guide.with_name(f"{guide.stem}.questions.yaml")
+
+
+def examples_file(guide: Path) -> Path:
+    """`guide.md`'s labelled example questions: `guide.examples.yaml` beside it (optional)."""
+    return guide.with_name(f"{guide.stem}.examples.yaml")
 
 
 def read_sidecar(path: Path, blob: bytes, shape: str) -> Any:
@@ -289,6 +296,45 @@ def with_questions(sections: list[Section], path: Path) -> list[Section]:
         replace(s, questions=tuple(q.strip() for q in data.get(s.section_id, []) if q.strip()))
         for s in sections
     ]
+
+
+def with_examples(sections: list[Section], path: Path) -> list[Section]:
+    """The sections with the example questions of `path` added to their question keys,
+    when that file exists: each example is a key of every section it is labelled with.
+
+    Why a second kind of key: a freelancer's question usually draws on several sections at
+    once (the threat behind their worry, and the strategies and steps that answer it),
+    while a question key is written for one. An example labelled with all of them pulls
+    them up together when a question like it comes."""
+    if not path.is_file():
+        return sections
+    shape = "a list of {question, sections}"
+    data = read_sidecar(path, path.read_bytes(), shape)
+    if not isinstance(data, list) or not all(
+        isinstance(e, dict)
+        and isinstance(e.get("question"), str)
+        and e["question"].strip()
+        and isinstance(e.get("sections"), list)
+        and e["sections"]
+        and all(isinstance(s, str) for s in e["sections"])
+        for e in data
+    ):
+        raise CorpusError(
+            f"{path} must be {shape}: each a non-empty question and a list of section ids.",
+            fix="Fix the file or remove it; the guide is searched without it.",
+        )
+    ids = {s.section_id for s in sections}
+    unknown = sorted({s for e in data for s in e["sections"]} - ids)
+    if unknown:
+        raise CorpusError(
+            f"{path} names sections its guide does not have: {', '.join(unknown)}.",
+            fix=f"Use the guide's section ids ({', '.join(sorted(ids))}) or remove the file.",
+        )
+    extra: dict[str, list[str]] = {}
+    for example in data:
+        for section_id in dict.fromkeys(example["sections"]):
+            extra.setdefault(section_id, []).append(example["question"].strip())
+    return [replace(s, questions=(*s.questions, *extra.get(s.section_id, ()))) for s in sections]
 
 
 def guide_files(corpus_dir: Path) -> list[Path]:

@@ -52,9 +52,12 @@ MARGIN = 0.12
 # declined only 139 of 154 out of scope, as the keys' side had grown; with the topics grown
 # to 16 questions each to match, 148 of 154 at 0.10, and 2 of 407 answerable ("give me the
 # gist" by the scope threshold, and an Etsy seller's "how do I stand apart?", near online
-# store setup); at 0.08, 149 and 4; at 0.06, 149 and 5; at 0.12, 147 and 2.
+# store setup); at 0.08, 149 and 4; at 0.06, 149 and 5; at 0.12, 147 and 2. Checked again
+# after the 780 labelled examples joined the keys (corpus `.examples.yaml`, 2026-12-03, all
+# 561 answerable and out-of-scope dev cases through Coach.ask): at 0.10, 144 of 154 declined
+# and 0 of 407 answerable; at 0.08, 145 and 0 (chosen); at 0.06 and 0.04, 145 and 1.
 # Never tuned on evals/test.jsonl.
-TUNED_MARGIN = 0.10
+TUNED_MARGIN = 0.08
 # With a profile, the question and profile together must not lean back to the guide by more
 # than this (their margin must exceed it): "How do I grow my income?" leans to personal
 # finance alone (+0.15) but not from a brand strategist (-0.09; dev case p05). Set on dev:
@@ -64,15 +67,21 @@ TUNED_MARGIN = 0.10
 # only answer more of them). With 26 keys per section and 16 questions per topic: 447 of 462
 # declined alone, 445 kept at -0.05 (439 at 0.0), and p05 is answered.
 PROFILE_MARGIN = -0.05
-# And the bundled model must agree, putting the question nearer an outside question than
-# anything in the guide (its margin above this): "I do bookkeeping for small businesses.
+# And the bundled model must not disagree much: its margin (the closest outside question's
+# similarity minus the guide's best) must be above this. "I do bookkeeping for small businesses.
 # What should I do this month?" leans to personal finance on the tuned encoder (+0.11) but
 # not on the bundled model (-0.08), and so did a hostile-guide test's "How should a freelance
 # legal translator set their prices?". Not tuned: 0 is where the two disagree. On the dev
 # cases (before `d4-*`) it declines none fewer of the 129 out of scope (at 0.04, 2 fewer);
 # on the 70 `d4-*` ones, freelancers whose work sounds like an outside topic, written after
 # it, 24 of 25 out of scope are declined and none of 45 answerable, with it or without.
-AGREE_MARGIN = 0.0
+# Set again on dev after the 780 labelled examples joined the keys (2026-12-03; all 561
+# answerable and out-of-scope dev cases through Coach.ask, TUNED_MARGIN 0.08): the examples
+# bring "anything in the guide" near many questions that name a kind of work, so at 0 only
+# 145 of 154 out of scope were declined (a solo designer's "Trello or Asana?" answered); at
+# -0.03, 150; at -0.06, 152 (chosen); with no agreement asked, 152; 0 of 407 answerable
+# declined at each. The bookkeeper above is still answered at -0.06.
+AGREE_MARGIN = -0.06
 TUNED_TOP = 3
 # What an outside question is paired with when the search encoder is trained on it.
 TRAINING_TARGET = "Outside the guide: {topic}"
