@@ -282,3 +282,46 @@ def test_the_reader_reference_is_scored_beside_thrive_and_a_missing_file_fails_f
         text = path.read_text()
         assert "independent reader" in text
         assert "None chunks" not in text and "5 chunks cover -" not in text
+
+
+def _key_data(classes, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(len(classes), 16))
+    labels = [classes[i % len(classes)] for i in range(60)]
+    vectors = np.array([centres[classes.index(c)] + rng.normal(scale=0.8, size=16) for c in labels])
+    return vectors.astype(np.float32), labels
+
+
+@pytest.mark.parametrize("classes", [["strategy-1", "threat-2", "action-3"], ["threat-1", "x"]])
+def test_the_key_classifier_predicts_as_scikit_learn_does(tmp_path, classes):
+    from sklearn.linear_model import LogisticRegression
+
+    vectors, labels = _key_data(classes)
+    mine = ranking.KeyClassifier(vectors, labels, cache_dir=tmp_path)
+    theirs = LogisticRegression(C=ranking.C_KEYS, max_iter=5000).fit(vectors, labels)
+    questions = _key_data(classes, seed=1)[0][:7]
+    expected = theirs.predict_log_proba(questions)
+    for row, want in zip(mine.log_proba(questions), expected, strict=True):
+        got = [row[str(c)] for c in theirs.classes_]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)  # theirs is float32
+
+
+def test_the_key_classifier_is_fitted_once_per_set_of_keys(tmp_path, monkeypatch):
+    vectors, labels = _key_data(["a", "b", "c"])
+    first = ranking.KeyClassifier(vectors, labels, cache_dir=tmp_path)
+    question = vectors[:2]
+
+    def no_fit(*args):
+        raise AssertionError("fitted again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ranking.KeyClassifier, "_fit", no_fit)
+        again = ranking.KeyClassifier(vectors, labels, cache_dir=tmp_path)
+        assert again.log_proba(question) == first.log_proba(question)
+    # Other keys, other weights; damaged weights are fitted again and replaced.
+    other = ranking.KeyClassifier(vectors[:-3], labels[:-3], cache_dir=tmp_path)
+    assert other.weights_file != first.weights_file
+    first.weights_file.write_bytes(b"not an npz")
+    repaired = ranking.KeyClassifier(vectors, labels, cache_dir=tmp_path)
+    assert repaired.log_proba(question) == first.log_proba(question)
+    assert first.weights_file.read_bytes()[:2] == b"PK"  # a zip (npz) file again

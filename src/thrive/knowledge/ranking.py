@@ -18,14 +18,20 @@ falls back to rank fusion.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-import warnings
+import logging
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from thrive.base import onnx_engine
+from thrive.base.files import write_atomic
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 GRANULARITIES = ("question", "line", "chunk")
@@ -44,6 +50,10 @@ FEATURES = (
     "q_keyclass",
     "qp_keyclass",
 )
+# C=10 (weak regularisation) for the key classifier: the keys are many and written to be
+# clean. Not tuned: the ranker above it weighs its output by dev cross-validation.
+C_KEYS = 10.0
+log = logging.getLogger(__name__)
 RRF_K = 10  # the lexical signal is 1 / (RRF_K + rank), K as in retrieval.py (set on dev)
 
 
@@ -51,27 +61,67 @@ class KeyClassifier:
     """Which section a question belongs to, learned from the sections' question keys.
 
     A nearest-key match only sees the closest key; a linear classifier over all of a
-    section's keys learns what they share. Fitted when the searcher opens (546 keys for
-    the bundled guide, about 0.4 s on 2 cores once scikit-learn is loaded), because it
-    depends on nothing but the index."""
+    section's keys learns what they share. Fitted from the index's key vectors, because it
+    depends on nothing else, and kept in the user's cache folder under a digest of those
+    vectors and labels: refitting on the bundled guide's ~2,800 keys takes ~3 s on 2 cores,
+    and importing scikit-learn ~3 s more, in every process that opens a searcher. Predicting
+    from the kept weights is one matrix product and a log-softmax, written here for that
+    reason (tests/test_ranking.py checks it against scikit-learn's own)."""
 
-    def __init__(self, vectors: np.ndarray, sections: Sequence[str]) -> None:
+    FORMAT = 1  # bump when what is fitted changes: old weights are then ignored
+
+    def __init__(
+        self, vectors: np.ndarray, sections: Sequence[str], cache_dir: Path | None = None
+    ) -> None:
+        self.sections = sorted(set(sections))
+        self._coef: np.ndarray | None = None
+        self._intercept: np.ndarray | None = None
+        if len(self.sections) < 2:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        digest = hashlib.sha256(f"{self.FORMAT}|{C_KEYS}|".encode())
+        digest.update(vectors.tobytes())
+        digest.update("\x00".join(sections).encode("utf-8", "surrogatepass"))
+        self.weights_file = (cache_dir or onnx_engine.cache_root()) / (
+            f"keyclass-{digest.hexdigest()[:16]}.npz"
+        )
+        if not self._load():
+            self._fit(vectors, sections)
+
+    def _load(self) -> bool:
+        try:
+            with np.load(self.weights_file, allow_pickle=False) as saved:
+                coef, intercept, classes = saved["coef"], saved["intercept"], saved["classes"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return False  # none yet, or unreadable: fitted again and written anew
+        if sorted(map(str, classes)) != self.sections:
+            return False
+        self._coef, self._intercept = coef, intercept
+        self.sections = [str(c) for c in classes]
+        return True
+
+    def _fit(self, vectors: np.ndarray, sections: Sequence[str]) -> None:
         from sklearn.linear_model import LogisticRegression  # only when there are keys
 
-        self.sections = sorted(set(sections))
-        self._model: Any = None
-        if len(self.sections) >= 2:
-            # C=10 (weak regularisation): the keys are few and written to be clean. Not tuned:
-            # the ranker above it weighs its output by dev cross-validation.
-            self._model = LogisticRegression(C=10.0, max_iter=5000).fit(vectors, list(sections))
-            self.sections = [str(c) for c in self._model.classes_]
+        model = LogisticRegression(C=C_KEYS, max_iter=5000).fit(vectors, list(sections))
+        self._coef = np.asarray(model.coef_, dtype=np.float64)
+        self._intercept = np.asarray(model.intercept_, dtype=np.float64)
+        self.sections = [str(c) for c in model.classes_]
+        out = io.BytesIO()
+        np.savez(out, coef=self._coef, intercept=self._intercept, classes=np.array(self.sections))
+        try:
+            write_atomic(self.weights_file, out.getvalue())
+        except OSError as err:  # a read-only cache: fitted again next time, nothing lost
+            log.warning("Key classifier weights not saved in %s (%s).", self.weights_file, err)
 
     def log_proba(self, vectors: np.ndarray) -> list[dict[str, float]]:
-        if self._model is None:
+        if self._coef is None or self._intercept is None:
             return [{} for _ in range(len(vectors))]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # log(0) for far-off sections
-            rows = self._model.predict_log_proba(vectors)
+        logits = np.asarray(vectors, dtype=np.float64) @ self._coef.T + self._intercept
+        if logits.shape[1] == 1:  # two sections: scikit-learn's binary model, p = sigmoid
+            logits = np.hstack([np.zeros_like(logits), logits])
+        top = logits.max(axis=1, keepdims=True)
+        rows = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
         return [dict(zip(self.sections, map(float, row), strict=True)) for row in rows]
 
 

@@ -439,8 +439,10 @@ class GuideSearcher:
             if ids:
                 with self._translated():
                     got = self.collection.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
-                vectors = np.asarray(got["embeddings"], dtype=np.float32)
-                labels = [self._table.section_ids[self.position[i]] for i in got["ids"]]
+                # In id order: the same index gives the same rows, so its kept weights are found.
+                order = sorted(range(len(got["ids"])), key=got["ids"].__getitem__)
+                vectors = np.asarray(got["embeddings"], dtype=np.float32)[order]
+                labels = [self._table.section_ids[self.position[got["ids"][j]]] for j in order]
             else:
                 vectors, labels = np.zeros((0, 1), dtype=np.float32), []
             self._key_classifier = ranking.KeyClassifier(vectors, labels)
