@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from thrive.base.onnx_engine import OnnxEncoder
+    from thrive.base.saved_vectors import SavedVectors
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
@@ -106,6 +107,30 @@ def encode(texts: list[str], batch_size: int = 32, *, bulk: bool | None = None) 
         convert_to_numpy=True,
     )
     return np.asarray(vectors, dtype=np.float32)
+
+
+def saved_vectors() -> SavedVectors:
+    """This machine's saved vectors of the bundled model (`thrive.base.saved_vectors`)."""
+    from thrive.base import onnx_engine
+    from thrive.base.saved_vectors import FILE_NAME, SavedVectors, model_key
+
+    key = model_key(MODEL_NAME, Path(model_path()))
+    return SavedVectors(onnx_engine.cache_root() / FILE_NAME, key, DIMENSIONS)
+
+
+def encode_saved(texts: list[str]) -> np.ndarray:
+    """`encode` on the query engine, for fixed texts every process needs (the corpus's
+    outside topics): those this machine embedded before take their saved vectors."""
+    if not texts:
+        return encode([])
+    saved = saved_vectors()
+    known = saved.lookup(texts)
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        fresh = encode(missing, bulk=False)
+        saved.save(missing, fresh)
+        known.update(zip(missing, fresh, strict=True))
+    return np.stack([known[t] for t in texts])
 
 
 def _encode_light(texts: list[str], batch_size: int) -> np.ndarray:

@@ -36,7 +36,7 @@ def ingest(
         bool,
         typer.Option(
             "--rebuild",
-            help="Re-embed everything into a fresh collection (a broken store is moved aside).",
+            help="Store everything anew in a fresh collection (a broken store is moved aside).",
         ),
     ] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait for another ingest.")] = 120.0,

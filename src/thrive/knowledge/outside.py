@@ -153,8 +153,9 @@ def load_outside(corpus_dir: Path) -> OutsideTopics:
             found = [pair for path, blob in blobs for pair in _parse(path, blob)]
             topics = tuple(topic for topic, _ in found)
             questions = tuple(question for _, question in found)
-            # The query engine (ONNX), not the bulk one: answering never loads torch.
-            vectors = embeddings.encode(list(questions), bulk=False)
+            # The query engine (ONNX), not the bulk one: answering never loads torch. Saved
+            # vectors: embedding the ~900 questions costs a fresh process ~7 s otherwise.
+            vectors = embeddings.encode_saved(list(questions))
             _cache[key] = OutsideTopics(topics, questions, np.asarray(vectors))
         return _cache[key]
 
