@@ -4,7 +4,9 @@ exposure and the threats behind it, and says when the guide does not name that w
 import pytest
 
 from thrive.base.schema import Profile
+from thrive.coaching.chain import unique_passages, with_strategy
 from thrive.coaching.work import work_in
+from thrive.knowledge.retrieval import Hit, SearchResult
 
 
 @pytest.mark.parametrize(
@@ -71,8 +73,8 @@ def test_the_answer_opens_with_the_work_its_exposure_and_the_guides_silence(coac
     assert "/100" in opening
     assert "does not name this work" in opening
     assert "[" in opening  # the closest parts of the guide are cited
-    # every citation in the answer is of a retrieved section
-    assert {c.section_id for c in answer.citations} <= set(answer.retrieved)
+    # every citation in the answer is of a passage it was given
+    assert {c.section_id for c in answer.citations} <= {p.section_id for p in answer.passages}
 
 
 def test_work_the_guide_names_is_not_called_unnamed(coach):
@@ -80,3 +82,35 @@ def test_work_the_guide_names_is_not_called_unnamed(coach):
     opening = answer.text.split("\n\n")[0]
     assert opening.startswith("**Your work: data entry.**")
     assert "does not name" not in opening
+
+
+def test_an_answer_about_someones_work_always_says_what_to_do_about_it(coach):
+    # The top five for this question are action steps and a threat; a strategy comes from
+    # the search's reserve, is cited, and is not counted as retrieved.
+    answer = coach.ask("I do bookkeeping for small businesses. What should I do this month?")
+    assert "**What to do about it**" in answer.text
+    cited = {c.section_id for c in answer.citations}
+    assert any(s.startswith("strategy-") for s in cited), answer.text
+    assert cited <= {p.section_id for p in answer.passages}
+    assert len(answer.retrieved) == 5
+    assert [p.section_id for p in answer.passages][:5] == answer.retrieved
+
+
+def test_the_reserve_adds_one_strategy_only_when_none_was_retrieved(coach):
+    chunks = {c.metadata["section_id"]: c for c in coach.searcher.text_chunks}
+
+    def hits(*ids):
+        return [Hit(chunks[i], 0.0, 0.0) for i in ids]
+
+    reserve = hits("action-2", "strategy-3", "strategy-1")
+    result = SearchResult(hits("action-1", "threat-1"), 0.5, True, None, reserve)
+    added = with_strategy(unique_passages(result.hits), result)
+    assert [p.section_id for p in added] == ["action-1", "threat-1", "strategy-3"]
+    result = SearchResult(hits("action-1", "strategy-2"), 0.5, True, None, reserve)
+    kept = with_strategy(unique_passages(result.hits), result)
+    assert [p.section_id for p in kept] == ["action-1", "strategy-2"]
+
+
+def test_without_named_work_the_passages_are_the_retrieved_ones(coach):
+    answer = coach.ask("What should I do this month?")
+    assert [p.section_id for p in answer.passages] == answer.retrieved

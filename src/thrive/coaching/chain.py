@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,7 +30,7 @@ from thrive.coaching.untrusted import (
     screened_passage,
     user_block,
 )
-from thrive.knowledge.retrieval import SearchResult
+from thrive.knowledge.retrieval import Hit, SearchResult
 
 HISTORY_TURNS = 6
 HISTORY_CHARS = 2000
@@ -124,11 +124,11 @@ def standalone_question(question: str, history: list[Turn]) -> str:
     return f"{previous[:HISTORY_CHARS]} {question}"
 
 
-def unique_passages(result: SearchResult) -> list[Passage]:
+def unique_passages(hits: list[Hit]) -> list[Passage]:
     """One passage per section (chunks of one section joined), best first, each screened
     for instruction-like sentences (a file in `corpus/` is data like any other)."""
     merged: dict[str, Passage] = {}
-    for hit in result.hits:
+    for hit in hits:
         p = hit.passage()
         if p.section_id in merged:
             old = merged[p.section_id]
@@ -158,9 +158,20 @@ class Prepared:
     refusal: str | None
     request: AnswerRequest | None
 
-    @property
-    def retrieved(self) -> list[str]:
-        return [p.section_id for p in self.passages]
+    # The sections retrieved for the question, best first. `passages` may add one more from
+    # the search's reserve (a strategy, when the person names their work and none was in
+    # the top k); it is cited like the others but not counted as retrieved.
+    retrieved: list[str] = field(default_factory=list)
+
+
+def with_strategy(passages: list[Passage], result: SearchResult) -> list[Passage]:
+    """`passages`, plus the best strategy of the search's reserve if they hold none: an
+    answer about someone's work tells them what to do about it (issue 10), and a question
+    such as "What should I do this month?" can rank only action steps and threats first."""
+    if any(p.kind == "strategy" for p in passages):
+        return passages
+    strategies = [h for h in result.reserve if h.passage().kind == "strategy"]
+    return passages + unique_passages(strategies[:1])
 
 
 def build_prepare_chain(
@@ -193,9 +204,19 @@ def build_prepare_chain(
             refusal = decline_outside(result.outside_topic)
         elif not result.in_scope:
             refusal = DECLINE_OUT_OF_SCOPE
-        passages = unique_passages(result) if result and not refusal else []
+        passages = unique_passages(result.hits) if result and not refusal else []
+        retrieved = [p.section_id for p in passages]
         request = None
         if refusal is None:
+            assert result is not None
+            # The work named in this question, else in the person's earlier ones.
+            work = note_work(
+                x["standalone"],
+                x["profile"],
+                [t.content for t in reversed(x["history"]) if t.role == "user"],
+            )
+            if work is not None:
+                passages = with_strategy(passages, result)
             profile = profile_block(_bounded(x["profile"].describe(), PROFILE_PROMPT_CHARS))
             question = user_block(x["question"])
             fitted, history = fit(
@@ -223,12 +244,7 @@ def build_prepare_chain(
                 history=x["history"],
                 messages=to_messages(prompt),
                 max_tokens=max_tokens,
-                # The work named in this question, else in the person's earlier ones.
-                work=note_work(
-                    x["standalone"],
-                    x["profile"],
-                    [t.content for t in reversed(x["history"]) if t.role == "user"],
-                ),
+                work=work,
             )
         return Prepared(
             x["question"],
@@ -239,6 +255,7 @@ def build_prepare_chain(
             passages,
             refusal,
             request,
+            retrieved,
         )
 
     return (

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -83,6 +83,7 @@ LEXICAL_WEIGHT = 0.3  # BM25 only nudges: on paraphrased questions it mostly add
 # them text chunks, one per section: a cut below that would drop a section's text signal);
 # on a large corpus the sections past these hits are scored as just after the last one.
 RANKER_HITS = 1000
+RESERVE = 5  # sections ranked after the k hits, kept in SearchResult.reserve
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ class SearchResult:
     in_scope: bool
     # Set when the question is about a topic the guide leaves out (outside.py), e.g. taxes.
     outside_topic: str | None = None
+    # The next best sections after the hits, best first: for an answer that needs a kind of
+    # section the hits lack (the coach's strategies for a named kind of work).
+    reserve: list[Hit] = field(default_factory=list)
 
     @property
     def section_ids(self) -> list[str]:
@@ -271,8 +275,8 @@ class GuideSearcher:
         outside_topic = self._outside_topic(vectors[0], best, tuned_vectors) if in_scope else None
         in_scope = in_scope and outside_topic is None
         if ranked:
-            hits = self._ranked(queries, vectors, dense_runs, lexical, k, tuned_vectors)
-            return SearchResult(hits, best, in_scope, outside_topic)
+            hits = self._ranked(queries, vectors, dense_runs, lexical, k + RESERVE, tuned_vectors)
+            return SearchResult(hits[:k], best, in_scope, outside_topic, hits[k:])
 
         fused: dict[int, float] = {}
         for runs, side in ((dense, 1.0), (lexical, LEXICAL_WEIGHT)):
@@ -288,11 +292,11 @@ class GuideSearcher:
             if section not in seen:
                 seen.add(section)
                 order.append(p)
-            if len(order) == k:
+            if len(order) == k + RESERVE:
                 break
         similarity.update(self._similarities(vectors[0], [p for p in order if p not in similarity]))
         hits = [Hit(self._shown(p), fused[p], similarity.get(p, 0.0)) for p in order]
-        return SearchResult(hits, best, in_scope, outside_topic)
+        return SearchResult(hits[:k], best, in_scope, outside_topic, hits[k:])
 
     def _outside_topic(
         self, vector: np.ndarray, best: float, tuned_vectors: np.ndarray | None
