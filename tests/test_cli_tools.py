@@ -153,3 +153,21 @@ def test_plan_export_to_a_missing_folder_is_refused_and_makes_no_folder(
     got = runner.invoke(app, ["plan", "--ics", str(target)], env=env)
     assert got.exit_code == 1 and "does not exist" in got.stderr, got.output
     assert not (tmp_path / "typo").exists()
+
+
+def test_plan_keeps_its_start_day_on_later_runs(env: dict[str, str], profile_file: Path) -> None:
+    base = ["plan", "--profile", str(profile_file), "--json"]
+    began = date.today() - timedelta(days=2)
+
+    def ticked(plan: dict) -> list[str]:
+        return [i["id"] for w in plan["weeks"] for i in w["items"] if i["done"]]
+
+    first = runner.invoke(app, [*base, "--start", f"{began}", "--done", "niche-choose"], env=env)
+    assert first.exit_code == 0, first.output
+    later = json.loads(runner.invoke(app, base, env=env).stdout)
+    assert later["start"] == f"{began}" and ticked(later) == ["niche-choose"]
+    moved = runner.invoke(app, [*base, "--start", f"{began + timedelta(days=7)}"], env=env)
+    assert moved.exit_code == 0, moved.output
+    assert "the 1 tick(s) of the plan started on" in moved.stderr
+    again = json.loads(moved.stdout)
+    assert again["start"] == f"{began + timedelta(days=7)}" and ticked(again) == []

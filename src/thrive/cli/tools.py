@@ -180,7 +180,12 @@ def plan(
         Path | None, typer.Option("--markdown", help="Write the plan as Markdown.")
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--start", help="First day, YYYY-MM-DD. Default: today.")
+        str | None,
+        typer.Option(
+            "--start",
+            help="First day, YYYY-MM-DD (starts the plan again on that day). Default: the "
+            "day it was started, or today.",
+        ),
     ] = None,
     done: Annotated[
         list[str] | None, typer.Option("--done", help="Tick an item by id (repeatable).")
@@ -189,15 +194,31 @@ def plan(
         list[str] | None, typer.Option("--undo", help="Untick an item by id (repeatable).")
     ] = None,
 ) -> None:
-    """Your 30-day plan from the guide's seven action steps; ticks are saved."""
+    """Your 30-day plan from the guide's seven action steps; its start day and ticks are
+    saved, so later runs (and the page) show the same dates."""
     from thrive.base.files import write_atomic
     from thrive.base.storage import UserData
     from thrive.coaching.coach import Coach
+    from thrive.coaching.tools.plan import plan_id_for, plan_start
 
     settings = settings_for()
     try:
-        the_plan = Coach.from_settings(settings).plan(read_profile(profile), _start_date(start))
+        person = read_profile(profile)
+        first_day = _start_date(start)
         data = UserData(settings.data_dir, database_url=settings.database())
+        plan_id = plan_id_for(person)
+        if first_day is None:  # the running plan's day; a new or ended plan starts today
+            first_day = plan_start(data, person, date.today(), renew_ended=True)
+        elif first_day != (saved := data.plan_start(plan_id)):
+            ticks = sum(data.plan_items(plan_id).values())
+            data.start_plan(plan_id, first_day)  # starting again on another day: new ticks
+            if saved is not None and ticks:
+                err_console.print(
+                    f"The plan now starts on {first_day:%d %b %Y}; the {ticks} tick(s) of "
+                    f"the plan started on {saved:%d %b %Y} were cleared.",
+                    highlight=False,
+                )
+        the_plan = Coach.from_settings(settings).plan(person, first_day)
         for item_id in done or []:
             the_plan.mark(data, item_id, True)
         for item_id in undo or []:

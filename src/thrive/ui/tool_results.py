@@ -10,16 +10,14 @@ plan without running the tool again; only the plan's ticks are read fresh (saved
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
-from thrive.base.schema import Profile
-from thrive.base.storage import UserData
 from thrive.coaching.followups import GENERAL
 from thrive.coaching.intents import Intent, ToolResult, detect_intent, run_intent
-from thrive.coaching.tools.plan import DAYS, plan_id_for
+from thrive.coaching.tools.plan import plan_start
 from thrive.ui import (
     page_tools,
     state,
@@ -48,19 +46,6 @@ INTROS: dict[Intent, str] = {
     "ticks are saved.",
 }
 SNIPPET_CHARS = 300
-
-
-def plan_start(data: UserData, profile: Profile, today: date, *, renew_ended: bool) -> date:
-    """The day this profile's plan started, so its dates stay put on later days. A plan
-    never started starts `today`; so does an ended one when `renew_ended` (without its
-    old ticks)."""
-    plan_id = plan_id_for(profile)
-    start = data.plan_start(plan_id)
-    ended = start is not None and today > start + timedelta(days=DAYS - 1)
-    if start is None or (ended and renew_ended):
-        data.start_plan(plan_id, today)
-        return today
-    return start
 
 
 def run(ctx: PageContext, intent: Intent, question: str) -> ToolResult:

@@ -8,6 +8,7 @@ whatever day the plan is shown. Exports: Markdown (with the ticks) and an iCalen
 
 from thrive.coaching.tools.plan.builder import build_plan, human_centric_list, skill_gaps
 from thrive.coaching.tools.plan.model import DAYS, ActionPlan, PlanItem, plan_id_for
+from thrive.coaching.tools.plan.progress import plan_start
 
 __all__ = [
     "DAYS",
@@ -16,5 +17,6 @@ __all__ = [
     "build_plan",
     "human_centric_list",
     "plan_id_for",
+    "plan_start",
     "skill_gaps",
 ]
