@@ -12,7 +12,7 @@ from pathlib import Path
 
 __all__ = ["build_folder_once", "write_atomic"]
 # FileLock guards processes; these, the threads of one process: one lock per folder, so
-# building one (a training of some 3 minutes) never holds up another (the ONNX export it may need).
+# building one (a training of some minutes) never holds up another (the ONNX export it may need).
 _build_locks: dict[Path, threading.Lock] = {}
 _build_locks_guard = threading.Lock()
 

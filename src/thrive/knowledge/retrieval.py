@@ -360,7 +360,8 @@ class GuideSearcher:
                 found = None
                 if positions and topics is not None:
                     keys = tuning_pairs(self.chunks[i] for i in positions)
-                    folder = tuned.folder_for(tuned.training_pairs(keys, topics.training_pairs()))
+                    pairs = tuned.training_pairs(keys, topics.training_pairs())
+                    folder = tuned.folder_for(pairs)
                     if tuned.is_built(folder):
                         vectors = tuned.chunk_vectors(folder, [k for k, _ in keys])
                         found = (folder, positions, vectors)
@@ -369,8 +370,9 @@ class GuideSearcher:
                             "No search encoder has been tuned on this machine for this guide's "
                             "question keys and outside topics as they are now (new keys, an "
                             "edited *.outside.yaml, or no ingest yet); searching with the bundled "
-                            "model alone. Run `thrive ingest` to tune it (once; about 3 minutes "
-                            "on 2 cores)."
+                            "model alone. Run `thrive ingest` to tune it (once; about %d "
+                            "minutes on 2 cores).",
+                            tuned.minutes_to_train(len(pairs)),
                         )
                 self._tuned, self._tuned_read = found, True
         return self._tuned
