@@ -211,3 +211,22 @@ def test_citations_are_filtered_even_when_split_across_tokens():
     tokens = ["Risk [thr", "eat-1] and [thr", "eat-7", "] done [strategy-2, threat-3]."]
     out = "".join(filter_citations(tokens, {"threat-1", "threat-3"}))
     assert out == "Risk [threat-1] and  done [threat-3]."
+
+
+def test_when_only_action_steps_are_retrieved_three_whole_steps_come_in_the_guides_order(coach):
+    """ "A step-by-step plan?" can retrieve action steps alone; one sentence of one step (at
+    worst "Be honest and realistic.") was all such an answer gave."""
+    from thrive.base.schema import Profile
+    from thrive.knowledge.retrieval import Hit
+    from thrive.models import extractive
+
+    chunks = {c.metadata["section_id"]: c for c in coach.searcher.text_chunks}
+    passages = [Hit(chunks[s], 0.0, 0.0).passage() for s in ("action-6", "action-1", "action-3")]
+    request = AnswerRequest("first step?", passages, Profile(), [], [])
+    answer = extractive.compose(request)
+    steps = answer.split("**Your next steps**\n", 1)[1].splitlines()
+    assert [re.findall(r"\[([a-z0-9-]+)\]$", s) for s in steps] == [
+        ["action-1"], ["action-3"], ["action-6"],
+    ]  # fmt: skip
+    assert "Identify which of your current freelance skills" in steps[0]
+    assert "Be honest and realistic." in steps[0]  # the step whole, not one sentence of it

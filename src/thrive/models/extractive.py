@@ -21,6 +21,7 @@ from thrive.base.settings import Settings
 from thrive.models.base import Backend
 from thrive.models.registry import register
 
+STEPS_SHOWN = 3  # action steps listed when only steps were retrieved (see compose)
 _ACTION_QUESTION = re.compile(
     r"\b(what (should|can|do) i do|how (do|can|should) i|what steps|next step|strateg|advice|"
     r"adapt|stand out|protect|prepare|respond)\b",
@@ -120,7 +121,17 @@ def compose(request: AnswerRequest) -> str:
         else [(risks, risk_part), (moves, move_part)]
     )
     parts = [opening, *(part for lines, part in ordered if lines)]
-    step = best("action", 1, examples=False)
+    actions = by_kind.get("action", [])
+    if actions and not (risks or moves):
+        # Only action steps were retrieved ("What are the first steps?", "a step-by-step
+        # plan?"): several of them, in the guide's order, rather than one sentence of one.
+        # Three: a month's worth; `thrive plan` dates all seven. (Dev: six such questions
+        # got one step, two of them only "Be honest and realistic.")
+        chosen = sorted(actions[:STEPS_SHOWN], key=_order)
+        steps = [_step(p) for p in chosen]
+        parts.append("**Your next steps**\n" + "\n".join(f"- {line}" for line in steps if line))
+        return "\n\n".join(parts)
+    step = [line for line in (_step(p) for p in actions[:1]) if line]
     if not step and by_kind.get("strategy"):
         # No action step was retrieved: the best concrete example of a strategy stands in.
         examples = [
@@ -136,6 +147,25 @@ def compose(request: AnswerRequest) -> str:
         general = [s for p in request.passages[:3] for s in split_sentences(p)]
         parts.append("\n".join(f"- {_cite(s)}" for s in _ranked(general, query)[:3]))
     return "\n\n".join(parts)
+
+
+def _step(passage: Passage) -> str:
+    """An action step whole, as the guide states it: its instruction and what follows it
+    (each step is one or two sentences; the second alone, "Be honest and realistic.", says
+    nothing by itself)."""
+    claims = [s.text.rstrip() for s in split_sentences(passage) if not s.is_example]
+    if not claims:
+        return ""
+    text = " ".join(claims)
+    if text.rstrip("\"'”)")[-1:] not in (".", "!", "?"):
+        text += "."
+    return f"{text} [{passage.section_id}]"
+
+
+def _order(passage: Passage) -> tuple[int, str]:
+    """Where a section stands in the guide: action-3 before action-10; others after."""
+    number = passage.section_id.rpartition("-")[2]
+    return (int(number), "") if number.isdigit() else (10**6, passage.section_id)
 
 
 def work_opening(work: WorkNote, passages: list[Passage]) -> str:
