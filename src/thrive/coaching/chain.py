@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -158,10 +158,11 @@ class Prepared:
     refusal: str | None
     request: AnswerRequest | None
 
-    # The sections retrieved for the question, best first. `passages` may add one more from
-    # the search's reserve (a strategy, when the person names their work and none was in
-    # the top k); it is cited like the others but not counted as retrieved.
-    retrieved: list[str] = field(default_factory=list)
+    @property
+    def retrieved(self) -> list[str]:
+        """The passages' sections, best first: the search's top k, then any strategy added
+        from its reserve (`with_strategy`), which ranked below them."""
+        return [p.section_id for p in self.passages]
 
 
 def with_strategy(passages: list[Passage], result: SearchResult) -> list[Passage]:
@@ -205,7 +206,6 @@ def build_prepare_chain(
         elif not result.in_scope:
             refusal = DECLINE_OUT_OF_SCOPE
         passages = unique_passages(result.hits) if result and not refusal else []
-        retrieved = [p.section_id for p in passages]
         request = None
         if refusal is None:
             assert result is not None
@@ -255,7 +255,6 @@ def build_prepare_chain(
             passages,
             refusal,
             request,
-            retrieved,
         )
 
     return (

@@ -279,7 +279,7 @@ class Coach:
             )
             return
         assert prepared.request is not None
-        allowed = {p.section_id for p in prepared.passages}
+        allowed = set(prepared.retrieved)
         # Images, foreign links and HTML out; a recital of the system prompt stopped.
         guard = OutputGuard(system_prompt(), urls_in(p.text for p in prepared.passages))
         pieces: list[str] = []

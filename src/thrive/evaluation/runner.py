@@ -313,8 +313,7 @@ def _score_answer(
     if generative and not g.claims:
         record["issues"].append("makes no claim that can be checked")
     # The model's own output: the chain drops citations of sections it did not retrieve.
-    # Passages, not `retrieved`: an answer may also cite the strategy added from the reserve.
-    cites = citations(raw or answer.text, [p.section_id for p in answer.passages], known)
+    cites = citations(raw or answer.text, answer.retrieved, known)
     record["citations"] = {
         "cited": cites.cited,
         "invalid": cites.invalid,
