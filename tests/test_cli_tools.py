@@ -171,3 +171,32 @@ def test_plan_keeps_its_start_day_on_later_runs(env: dict[str, str], profile_fil
     assert "the 1 tick(s) of the plan started on" in moved.stderr
     again = json.loads(moved.stdout)
     assert again["start"] == f"{began + timedelta(days=7)}" and ticked(again) == []
+
+
+def test_a_failing_plan_run_changes_nothing(env: dict[str, str], profile_file: Path) -> None:
+    base = ["plan", "--profile", str(profile_file), "--json"]
+    began = date.today() - timedelta(days=3)
+    first = runner.invoke(app, [*base, "--start", f"{began}", "--done", "tools-try"], env=env)
+    assert first.exit_code == 0, first.output
+    moved = f"{began + timedelta(days=1)}"
+    bad = runner.invoke(app, [*base, "--start", moved, "--done", "typo"], env=env)
+    assert bad.exit_code == 1 and "no item 'typo'" in bad.stderr
+    plan = json.loads(runner.invoke(app, base, env=env).stdout)
+    assert plan["start"] == f"{began}"
+    assert [i["id"] for w in plan["weeks"] for i in w["items"] if i["done"]] == ["tools-try"]
+
+
+def test_ticks_saved_before_start_days_were_kept_survive(
+    env: dict[str, str], profile_file: Path
+) -> None:
+    from thrive.base.schema import Profile
+    from thrive.base.storage import UserData
+    from thrive.coaching.tools.plan import plan_id_for
+
+    # As `thrive plan` left them before it saved start days: a tick, and no start day.
+    person = Profile.model_validate(json.loads(profile_file.read_text("utf-8")))
+    UserData(Path(env["THRIVE_DATA_DIR"])).set_plan_item(plan_id_for(person), "tools-try", True)
+    got = runner.invoke(app, ["plan", "--profile", str(profile_file), "--json"], env=env)
+    plan = json.loads(got.stdout)
+    assert plan["start"] == f"{date.today()}"
+    assert [i["id"] for w in plan["weeks"] for i in w["items"] if i["done"]] == ["tools-try"]

@@ -207,18 +207,27 @@ def plan(
         first_day = _start_date(start)
         data = UserData(settings.data_dir, database_url=settings.database())
         plan_id = plan_id_for(person)
+        saved = data.plan_start(plan_id)
+        # Built and its ids checked before anything is saved: a failing run changes nothing.
+        coach = Coach.from_settings(settings)
+        the_plan = coach.plan(person, first_day or saved or date.today())
+        for item_id in [*(done or []), *(undo or [])]:
+            the_plan.item(item_id)
         if first_day is None:  # the running plan's day; a new or ended plan starts today
             first_day = plan_start(data, person, date.today(), renew_ended=True)
-        elif first_day != (saved := data.plan_start(plan_id)):
+            if first_day != the_plan.start:
+                the_plan = coach.plan(person, first_day)
+        elif first_day != saved:
             ticks = sum(data.plan_items(plan_id).values())
-            data.start_plan(plan_id, first_day)  # starting again on another day: new ticks
+            # Another day starts the plan again, without its ticks; a plan ticked before
+            # start days were saved keeps them.
+            data.start_plan(plan_id, first_day, keep_ticks=saved is None)
             if saved is not None and ticks:
                 err_console.print(
                     f"The plan now starts on {first_day:%d %b %Y}; the {ticks} tick(s) of "
                     f"the plan started on {saved:%d %b %Y} were cleared.",
                     highlight=False,
                 )
-        the_plan = Coach.from_settings(settings).plan(person, first_day)
         for item_id in done or []:
             the_plan.mark(data, item_id, True)
         for item_id in undo or []:

@@ -324,15 +324,17 @@ class UserData:
             ).first()
         return date.fromisoformat(row[0]) if row else None
 
-    def start_plan(self, plan_id: str, start: date) -> None:
+    def start_plan(self, plan_id: str, start: date, *, keep_ticks: bool = False) -> None:
         """Start (or start again) a plan on `start`, so it keeps its dates on later days.
-        Ticks from an earlier run of the same plan are cleared, in the same transaction."""
+        Ticks from an earlier run of the same plan are cleared, in the same transaction,
+        unless `keep_ticks` (a plan ticked before start days were saved gets its first)."""
         with self._write() as db:
-            db.execute(
-                plan_items.delete().where(
-                    plan_items.c.user_id == self.user_id, plan_items.c.plan_id == plan_id
+            if not keep_ticks:
+                db.execute(
+                    plan_items.delete().where(
+                        plan_items.c.user_id == self.user_id, plan_items.c.plan_id == plan_id
+                    )
                 )
-            )
             _upsert(
                 db,
                 plans,

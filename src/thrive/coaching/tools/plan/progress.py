@@ -35,6 +35,8 @@ def plan_start(data: UserData, profile: Profile, today: date, *, renew_ended: bo
     start = data.plan_start(plan_id)
     ended = start is not None and today > start + timedelta(days=DAYS - 1)
     if start is None or (ended and renew_ended):
-        data.start_plan(plan_id, today)
+        # A plan with no start day may still have ticks (saved by `thrive plan` before it
+        # kept start days): they stay.
+        data.start_plan(plan_id, today, keep_ticks=start is None)
         return today
     return start
