@@ -141,3 +141,13 @@ def test_texts_that_are_not_utf8_are_saved_like_any_other(tmp_path):
     odd = "caf\udce9"  # a lone surrogate, as Python hands over undecodable bytes
     file.save([odd], np.array([[1, 2]], dtype=np.float32))
     np.testing.assert_array_equal(file.lookup([odd])[odd], [1, 2])
+
+
+def test_a_damaged_row_is_embedded_anew_not_a_crash(tmp_path):
+    import sqlite3
+
+    file = SavedVectors(tmp_path / "saved.sqlite3", "m", 2)
+    file.save(["fine", "damaged"], np.array([[1, 2], [3, 4]], dtype=np.float32))
+    with sqlite3.connect(file.path) as db:
+        db.execute("UPDATE vectors SET vector = ? WHERE id = 2", (b"\x00" * 7,))
+    assert set(file.lookup(["fine", "damaged"])) == {"fine"}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 FILE_NAME = "saved-vectors.sqlite3"
+SCHEMA = 1  # bump when what is stored changes: every old vector is then missed
 # Enough for the guide many times over with years of edits (~1.5 kB each, so ~75 MB at
 # most); past it the oldest vectors go first.
 MAX_VECTORS = 50_000
@@ -36,9 +38,10 @@ _LOOKUP_BATCH = 900
 _MODEL_FILES = ("config.json", "model.safetensors", "1_Pooling/config.json")
 
 
-def model_key(name: str, model_dir: Path) -> str:
-    """A key that changes when the model does: its name and its files' sizes and mtimes."""
-    parts: list[object] = [name]
+def model_key(name: str, model_dir: Path, engine: object = None) -> str:
+    """A key that changes when the model does: its name and its files' sizes and mtimes,
+    and `engine` (whatever else shapes the vectors: the export's format, library versions)."""
+    parts: list[object] = [SCHEMA, name, engine]
     for file in _MODEL_FILES:
         stat = (model_dir / file).stat()
         parts += [file, stat.st_size, stat.st_mtime_ns]
@@ -86,9 +89,9 @@ class SavedVectors:
                         [self.model, *batch],
                     )
                     for digest, blob in rows:
-                        vector = np.frombuffer(blob, dtype=np.float32)
-                        if vector.shape == (self.dimensions,):  # else: embedded anew
-                            found[wanted[digest]] = vector
+                        if isinstance(blob, bytes) and len(blob) == 4 * self.dimensions:
+                            found[wanted[digest]] = np.frombuffer(blob, dtype=np.float32)
+                        # else: not a vector of this shape, so embedded anew
             finally:
                 db.close()
         except (sqlite3.OperationalError, OSError) as err:  # locked too long, a read-only disk
@@ -130,7 +133,8 @@ class SavedVectors:
     def _move_aside(self, err: Exception) -> None:
         """A file SQLite cannot read: kept under another name (never deleted), so that the
         next ingest starts a new one."""
-        aside = self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"  # two processes: two names
+        aside = self.path.with_name(f"{self.path.name}.unreadable-{stamp}")
         try:
             self.path.rename(aside)
         except OSError:

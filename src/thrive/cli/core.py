@@ -36,7 +36,9 @@ def ingest(
         bool,
         typer.Option(
             "--rebuild",
-            help="Store everything anew in a fresh collection (a broken store is moved aside).",
+            help="Store everything anew in a fresh collection (a broken store is moved aside). "
+            "Vectors saved on this machine are reused; to embed everything again, delete "
+            "~/.cache/thrive/saved-vectors.sqlite3 first.",
         ),
     ] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait for another ingest.")] = 120.0,

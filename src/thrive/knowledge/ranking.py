@@ -19,6 +19,7 @@ falls back to rank fusion.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import io
 import json
 import logging
@@ -57,6 +58,13 @@ log = logging.getLogger(__name__)
 RRF_K = 10  # the lexical signal is 1 / (RRF_K + rank), K as in retrieval.py (set on dev)
 
 
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 class KeyClassifier:
     """Which section a question belongs to, learned from the sections' question keys.
 
@@ -79,7 +87,8 @@ class KeyClassifier:
         if len(self.sections) < 2:
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        digest = hashlib.sha256(f"{self.FORMAT}|{C_KEYS}|".encode())
+        fitter = _version("scikit-learn")  # its version, read without importing it
+        digest = hashlib.sha256(f"{self.FORMAT}|{C_KEYS}|{fitter}|".encode())
         digest.update(vectors.tobytes())
         digest.update("\x00".join(sections).encode("utf-8", "surrogatepass"))
         self.weights_file = (cache_dir or onnx_engine.cache_root()) / (

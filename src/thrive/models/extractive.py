@@ -22,6 +22,7 @@ from thrive.models.base import Backend
 from thrive.models.registry import register
 
 STEPS_SHOWN = 3  # action steps listed when only steps were retrieved (see compose)
+STEP_SENTENCES = 2  # an action step is given whole up to this (the guide's have 1-2)
 _ACTION_QUESTION = re.compile(
     r"\b(what (should|can|do) i do|how (do|can|should) i|what steps|next step|strateg|advice|"
     r"adapt|stand out|protect|prepare|respond)\b",
@@ -128,9 +129,10 @@ def compose(request: AnswerRequest) -> str:
         # Three: a month's worth; `thrive plan` dates all seven. (Dev: six such questions
         # got one step, two of them only "Be honest and realistic.")
         chosen = sorted(actions[:STEPS_SHOWN], key=_order)
-        steps = [_step(p) for p in chosen]
-        parts.append("**Your next steps**\n" + "\n".join(f"- {line}" for line in steps if line))
-        return "\n\n".join(parts)
+        steps = [line for line in map(_step, chosen) if line]
+        if steps:
+            parts.append("**Your next steps**\n" + "\n".join(f"- {line}" for line in steps))
+            return "\n\n".join(parts)
     step = [line for line in (_step(p) for p in actions[:1]) if line]
     if not step and by_kind.get("strategy"):
         # No action step was retrieved: the best concrete example of a strategy stands in.
@@ -156,7 +158,7 @@ def _step(passage: Passage) -> str:
     claims = [s.text.rstrip() for s in split_sentences(passage) if not s.is_example]
     if not claims:
         return ""
-    text = " ".join(claims)
+    text = " ".join(claims[:STEP_SENTENCES])
     if text.rstrip("\"'”)")[-1:] not in (".", "!", "?"):
         text += "."
     return f"{text} [{passage.section_id}]"
