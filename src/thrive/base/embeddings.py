@@ -13,7 +13,6 @@ machine has no export yet, so the first question after an index build does not p
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import threading
 from collections import OrderedDict
@@ -25,6 +24,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from thrive.base.errors import ConfigurationError
+from thrive.base.versions import installed_version
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -117,20 +117,12 @@ def saved_vectors() -> SavedVectors:
 
     # The engines agree to ~2e-7 (tests/test_embeddings.py), so either one's vectors serve;
     # the export's format and the libraries that compute them name the vectors too.
-    engine = [onnx_engine.FORMAT, *(_version(p) for p in _ENGINE_PACKAGES)]
+    engine = [onnx_engine.FORMAT, *map(installed_version, _ENGINE_PACKAGES)]
     key = model_key(MODEL_NAME, Path(model_path()), engine)
     return SavedVectors(onnx_engine.cache_root() / FILE_NAME, key, DIMENSIONS)
 
 
 _ENGINE_PACKAGES = ("onnxruntime", "tokenizers", "sentence-transformers", "torch")
-
-
-def _version(package: str) -> str:
-    """A package's version without importing it (torch's import alone takes seconds)."""
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
 
 
 def encode_saved(texts: list[str]) -> np.ndarray:

@@ -13,7 +13,6 @@ The benchmark reports; it never fails on time. Targets are issue 6's, judged in 
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ from typing import Any
 
 from thrive.base.files import write_atomic
 from thrive.base.settings import Settings
+from thrive.base.versions import installed_version
 from thrive.bench.config import BenchConfig, Progress
 from thrive.bench.inputs import guide_sentences
 from thrive.bench.measure import peak_rss_mb
@@ -36,13 +36,8 @@ __all__ = ["BenchConfig", "Progress", "run_bench", "write_report"]
 
 
 def _versions() -> dict[str, str]:
-    out = {}
-    for name in ("chromadb", "sentence-transformers", "torch", "bm25s", "llama_cpp_python"):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    names = ("chromadb", "sentence-transformers", "torch", "bm25s", "llama_cpp_python")
+    return {name: installed_version(name, "not installed") for name in names}
 
 
 def run_bench(

@@ -19,7 +19,6 @@ falls back to rank fusion.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import io
 import json
 import logging
@@ -33,6 +32,7 @@ import numpy as np
 
 from thrive.base import onnx_engine
 from thrive.base.files import write_atomic
+from thrive.base.versions import installed_version
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 GRANULARITIES = ("question", "line", "chunk")
@@ -58,13 +58,6 @@ log = logging.getLogger(__name__)
 RRF_K = 10  # the lexical signal is 1 / (RRF_K + rank), K as in retrieval.py (set on dev)
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
-
-
 class KeyClassifier:
     """Which section a question belongs to, learned from the sections' question keys.
 
@@ -87,7 +80,7 @@ class KeyClassifier:
         if len(self.sections) < 2:
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        fitter = _version("scikit-learn")  # its version, read without importing it
+        fitter = installed_version("scikit-learn")
         digest = hashlib.sha256(f"{self.FORMAT}|{C_KEYS}|{fitter}|".encode())
         digest.update(vectors.tobytes())
         digest.update("\x00".join(sections).encode("utf-8", "surrogatepass"))
