@@ -130,14 +130,7 @@ def encode_saved(texts: list[str]) -> np.ndarray:
     outside topics): those this machine embedded before take their saved vectors."""
     if not texts:
         return encode([])
-    saved = saved_vectors()
-    known = saved.lookup(texts)
-    missing = [t for t in dict.fromkeys(texts) if t not in known]
-    if missing:
-        fresh = encode(missing, bulk=False)
-        saved.save(missing, fresh)
-        known.update(zip(missing, fresh, strict=True))
-    return np.stack([known[t] for t in texts])
+    return saved_vectors().vectors(texts, lambda missing: encode(missing, bulk=False))
 
 
 def _encode_light(texts: list[str], batch_size: int) -> np.ndarray:

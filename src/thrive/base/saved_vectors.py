@@ -21,7 +21,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +101,23 @@ class SavedVectors:
             self._move_aside(err)
             return {}
         return found
+
+    def vectors(
+        self,
+        texts: Sequence[str],
+        encode: Callable[[list[str]], np.ndarray],
+        known: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """The vectors of `texts`, in order: saved ones looked up (or taken from `known`, a
+        lookup the caller made already, which this fills), the rest encoded in one call and
+        saved."""
+        known = self.lookup(texts) if known is None else known
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = encode(missing)
+            self.save(missing, fresh)
+            known.update(zip(missing, fresh, strict=True))
+        return np.stack([known[t] for t in texts])
 
     def save(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         """Keep the vectors of `texts` (row i belongs to text i)."""

@@ -4,13 +4,15 @@ Every ingest that changes anything fills a new collection version: unchanged chu
 id, same content hash) are copied with their vectors from the active version, never embedded
 again; changed and new ones are embedded; removed ones are left out. A change of embedding
 model or `--rebuild` stores everything anew. Texts this machine's bundled model has embedded
-before, in any store, take their saved vectors (thrive.base.saved_vectors). The new version replaces the old one only once it is
-complete (see store.py). One ingest at a time: a lock file beside the embedded store, a lock
-record in the server for a Chroma server (shared by every host).
+before, in any store, take their saved vectors (thrive.base.saved_vectors). The new version
+replaces the old one only once it is complete (see store.py). One ingest at a time: a lock
+file beside the embedded store, a lock record in the server for a Chroma server (shared by
+every host).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable
@@ -25,7 +27,6 @@ from filelock import FileLock, Timeout
 
 from thrive.base import embeddings
 from thrive.base.errors import StoreError
-from thrive.base.saved_vectors import SavedVectors
 from thrive.base.settings import Settings
 from thrive.knowledge import outside, tuned
 from thrive.knowledge.corpus import Chunk, chunk_sections, read_corpus, tuning_pairs
@@ -87,7 +88,9 @@ def _embed_and_store(
         pending: tuple[Future[None], int] | None = None  # the upsert in flight, its size
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            vectors = _vectors([c.text for c in batch], known, saved, bulk)
+            texts = [c.text for c in batch]
+            encode = functools.partial(embeddings.encode, bulk=bulk)
+            vectors = saved.vectors(texts, encode, known) if saved else encode(texts)
             if pending is not None:  # one upsert at a time, in order; its errors surface here
                 stored = _finish(pending, stored, len(todo), progress)
             upsert = writer.submit(
@@ -100,19 +103,6 @@ def _embed_and_store(
             pending = (upsert, len(batch))
         if pending is not None:
             _finish(pending, stored, len(todo), progress)
-
-
-def _vectors(
-    texts: list[str], known: dict[str, np.ndarray], saved: SavedVectors | None, bulk: bool
-) -> np.ndarray:
-    """The vectors of one batch: saved ones looked up, the rest embedded (and saved)."""
-    missing = [t for t in dict.fromkeys(texts) if t not in known]
-    if missing:
-        fresh = embeddings.encode(missing, bulk=bulk)
-        if saved:
-            saved.save(missing, fresh)
-        known.update(zip(missing, fresh, strict=True))
-    return np.stack([known[t] for t in texts])
 
 
 def _finish(
