@@ -70,10 +70,15 @@ def _ranked(sentences: list[Sentence], query: np.ndarray) -> list[Sentence]:
 
 
 def _cite(sentence: Sentence) -> str:
-    text = sentence.text.rstrip()
+    return _cited(sentence.text, sentence.passage.section_id)
+
+
+def _cited(text: str, section_id: str) -> str:
+    """`text` as a cited line: ending in a full stop (or its own ! or ?), then its id."""
+    text = text.rstrip()
     if text.rstrip("\"'”)")[-1:] not in (".", "!", "?"):
         text += "."
-    return f"{text} [{sentence.passage.section_id}]"
+    return f"{text} [{section_id}]"
 
 
 def compose(request: AnswerRequest) -> str:
@@ -133,7 +138,7 @@ def compose(request: AnswerRequest) -> str:
         if steps:
             parts.append("**Your next steps**\n" + "\n".join(f"- {line}" for line in steps))
             return "\n\n".join(parts)
-    step = [line for line in (_step(p) for p in actions[:1]) if line]
+    step = [line for line in map(_step, actions[:1]) if line]
     if not step and by_kind.get("strategy"):
         # No action step was retrieved: the best concrete example of a strategy stands in.
         examples = [
@@ -158,10 +163,7 @@ def _step(passage: Passage) -> str:
     claims = [s.text.rstrip() for s in split_sentences(passage) if not s.is_example]
     if not claims:
         return ""
-    text = " ".join(claims[:STEP_SENTENCES])
-    if text.rstrip("\"'”)")[-1:] not in (".", "!", "?"):
-        text += "."
-    return f"{text} [{passage.section_id}]"
+    return _cited(" ".join(claims[:STEP_SENTENCES]), passage.section_id)
 
 
 def _order(passage: Passage) -> tuple[int, str]:
