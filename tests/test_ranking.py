@@ -325,3 +325,26 @@ def test_the_key_classifier_is_fitted_once_per_set_of_keys(tmp_path, monkeypatch
     repaired = ranking.KeyClassifier(vectors, labels, cache_dir=tmp_path)
     assert repaired.log_proba(question) == first.log_proba(question)
     assert first.weights_file.read_bytes()[:2] == b"PK"  # a zip (npz) file again
+
+
+def test_the_tuned_key_classifier_has_its_own_columns_and_the_bundled_one_stands_in():
+    from dataclasses import replace
+
+    signals = ranking.Signals(
+        dense=[{0: 0.5, 1: 0.3}],
+        lexical=[[0, 1]],
+        key_class=[{"threat-1": -0.1, "strategy-2": -2.3}],
+        tuned_key_class=[{"threat-1": -3.0, "strategy-2": -0.05}],
+    )
+    keyed = {"threat-1": frozenset({"question"}), "strategy-2": frozenset({"question"})}
+    of = (["threat-1", "strategy-2"], ["question", "question"], keyed)
+    sections, rows = ranking.features(signals, *of)
+    bundled = [ranking.FEATURES.index(f"{r}_keyclass") for r in ranking.RUNS]
+    tuned = [ranking.FEATURES.index(f"{r}_tuned_keyclass") for r in ranking.RUNS]
+    first, second = sections.index("threat-1"), sections.index("strategy-2")
+    # The two classifiers disagree here, and each keeps its own say.
+    assert (rows[first, bundled] > rows[second, bundled]).all()
+    assert (rows[second, tuned] > rows[first, tuned]).all()
+    # Without a tuned encoder the bundled classifier's columns are repeated.
+    _, alone = ranking.features(replace(signals, tuned_key_class=()), *of)
+    np.testing.assert_array_equal(alone[:, tuned], alone[:, bundled])

@@ -164,6 +164,7 @@ class GuideSearcher:
         self.kinds_of = {section: frozenset(g) for section, g in kinds.items()}
         self.ranker = ranking.load_model()
         self._key_classifier: ranking.KeyClassifier | None = None
+        self._tuned_key_classifier: ranking.KeyClassifier | None = None
         self._tuned: tuple[Path, list[int], np.ndarray] | None = None
         self._tuned_read = False  # read once per searcher, at its first question
         self._tuned_lock = threading.Lock()  # two first questions at once read it once
@@ -341,11 +342,17 @@ class GuideSearcher:
         """The runs as the ranker reads them."""
         if tuned_vectors is None:
             tuned_vectors = self._tuned_vectors(queries)
+        tuned_classifier = self.tuned_key_classifier()
         return ranking.Signals(
             dense=[dict(run) for run in dense_runs],
             lexical=[[p for p, _ in run] for run in lexical],
             key_class=self.key_classifier().log_proba(vectors),
             tuned=self._tuned_runs(tuned_vectors),
+            tuned_key_class=(
+                tuned_classifier.log_proba(tuned_vectors)
+                if tuned_classifier is not None and tuned_vectors is not None
+                else ()
+            ),
         )
 
     def tuned_keys(self) -> tuple[Path, list[int], np.ndarray] | None:
@@ -453,6 +460,20 @@ class GuideSearcher:
                 vectors, labels = np.zeros((0, 1), dtype=np.float32), []
             self._key_classifier = ranking.KeyClassifier(vectors, labels)
         return self._key_classifier
+
+    def tuned_key_classifier(self) -> ranking.KeyClassifier | None:
+        """The same classifier over the tuned encoder's key vectors (None without a tuned
+        encoder): it reads the question as the encoder trained on these keys does."""
+        found = self.tuned_keys()
+        if found is None:
+            return None
+        if self._tuned_key_classifier is None:
+            _, positions, vectors = found
+            labels = [self._table.section_ids[p] for p in positions]
+            self._tuned_key_classifier = ranking.KeyClassifier(
+                vectors, labels, c=ranking.C_TUNED_KEYS
+            )
+        return self._tuned_key_classifier
 
     def _shown(self, position: int) -> StoredChunk:
         chunk = self.chunks[position]
