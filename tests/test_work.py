@@ -1,11 +1,13 @@
 """The offline coach applies the guide to the person's work: it names it, gives its
 exposure and the threats behind it, and says when the guide does not name that work."""
 
+import re
+
 import pytest
 
 from thrive.base.schema import Profile
-from thrive.coaching.chain import unique_passages, with_strategy
-from thrive.coaching.work import work_in
+from thrive.coaching.chain import for_work, unique_passages
+from thrive.coaching.work import named_part, work_in
 from thrive.knowledge.retrieval import Hit, SearchResult
 
 
@@ -27,6 +29,14 @@ def test_the_work_a_question_names_is_found(question, work):
     assert work_in(question, Profile()) == work
 
 
+def test_whether_the_guide_names_the_work_depends_on_what_is_made_not_the_verb(coach):
+    guide = coach.guide
+    assert guide.names(named_part("selling blog posts"))  # the guide names blog posts
+    assert not guide.names(named_part("editing wedding videos"))
+    assert not guide.names(named_part("translator"))
+    assert named_part("tutoring") == "tutoring"  # a bare verb is the work itself
+
+
 def test_without_work_in_the_question_the_profile_speaks():
     assert work_in("Am I at risk?", Profile(occupation="court interpreter")) == "court interpreter"
     assert work_in("Am I at risk?", Profile(skills=["logo design"])) == "logo design"
@@ -42,6 +52,7 @@ def test_without_work_in_the_question_the_profile_speaks():
         "What do I do now?",
         "Pretend I'm a client who found a cheaper AI illustrator. Why would I stay with you?",
         "I'm a bit worried about my job.",
+        "What would deeper, research-heavy writing look like, instead of the articles I do now?",
     ],
 )
 def test_a_question_about_doing_or_a_supposed_role_names_no_work(question):
@@ -96,19 +107,32 @@ def test_an_answer_about_someones_work_always_says_what_to_do_about_it(coach):
     assert not any(s.startswith("strategy-") for s in answer.retrieved[:5])
 
 
-def test_the_reserve_adds_one_strategy_only_when_none_was_retrieved(coach):
+def test_the_reserve_adds_a_strategy_and_a_step_only_where_none_was_retrieved(coach):
     chunks = {c.metadata["section_id"]: c for c in coach.searcher.text_chunks}
 
     def hits(*ids):
         return [Hit(chunks[i], 0.0, 0.0) for i in ids]
 
-    reserve = hits("action-2", "strategy-3", "strategy-1")
-    result = SearchResult(hits("action-1", "threat-1"), 0.5, True, None, reserve)
-    added = with_strategy(unique_passages(result.hits), result)
-    assert [p.section_id for p in added] == ["action-1", "threat-1", "strategy-3"]
-    result = SearchResult(hits("action-1", "strategy-2"), 0.5, True, None, reserve)
-    kept = with_strategy(unique_passages(result.hits), result)
-    assert [p.section_id for p in kept] == ["action-1", "strategy-2"]
+    def ids(hits, reserve):
+        result = SearchResult(hits, 0.5, True, None, reserve)
+        return [p.section_id for p in for_work(unique_passages(result.hits), result)]
+
+    reserve = hits("threat-2", "action-2", "strategy-3", "strategy-1", "action-4")
+    # Each missing kind once, its best-ranked reserve section, in the reserve's order.
+    assert ids(hits("threat-1"), reserve) == ["threat-1", "action-2", "strategy-3"]
+    assert ids(hits("action-1", "threat-1"), reserve) == ["action-1", "threat-1", "strategy-3"]
+    assert ids(hits("action-1", "strategy-2"), reserve) == ["action-1", "strategy-2"]
+    assert ids(hits("threat-1"), hits("threat-2")) == ["threat-1"]  # nothing to add
+
+
+def test_the_next_step_for_work_the_guide_does_not_name_is_one_of_its_action_steps(coach):
+    # Not an example of a strategy, which is about work the guide names ("Offer freelance
+    # services in AI strategy consulting ..." told to a bookkeeper).
+    answer = coach.ask("I'm a bookkeeper. Is AI coming for my clients?")
+    assert "does not name" in answer.text.split("\n\n")[0]
+    step = answer.text.split("**Your next step this month**\n- ")[1].split("\n")[0]
+    assert re.search(r"\[action-\d\]$", step), answer.text
+    assert {c.section_id for c in answer.citations} <= set(answer.retrieved)
 
 
 def test_without_named_work_no_strategy_is_added(coach):

@@ -160,19 +160,29 @@ class Prepared:
 
     @property
     def retrieved(self) -> list[str]:
-        """The passages' sections, best first: the search's top k, then any strategy added
-        from its reserve (`with_strategy`), which ranked below them."""
+        """The passages' sections, best first: the search's top k, then any strategy or
+        action step added from its reserve (`for_work`), which ranked below them."""
         return [p.section_id for p in self.passages]
 
 
-def with_strategy(passages: list[Passage], result: SearchResult) -> list[Passage]:
-    """`passages`, plus the best strategy of the search's reserve if they hold none: an
-    answer about someone's work tells them what to do about it (issue 10), and a question
-    such as "What should I do this month?" can rank only action steps and threats first."""
-    if any(p.kind == "strategy" for p in passages):
-        return passages
-    strategies = [h for h in result.reserve if h.passage().kind == "strategy"]
-    return passages + unique_passages(strategies[:1])
+# What an answer about someone's work gives beside the risks (issue 10: "the strategies that
+# answer it and one next step"), each from the search's reserve when the top k has none.
+FOR_WORK = ("strategy", "action")
+
+
+def for_work(passages: list[Passage], result: SearchResult) -> list[Passage]:
+    """`passages`, plus the best-ranked strategy and action step of the search's reserve for
+    each of the two kinds they hold none of: an answer about someone's work tells them what
+    to do about it and what to do first, and a question such as "What should I do this
+    month?" can rank only action steps and threats first, "Am I at risk?" only threats."""
+    missing = {kind for kind in FOR_WORK if not any(p.kind == kind for p in passages)}
+    added = []
+    for hit in result.reserve:
+        kind = hit.passage().kind
+        if kind in missing:
+            added.append(hit)
+            missing.discard(kind)
+    return passages + unique_passages(added)
 
 
 def build_prepare_chain(
@@ -216,7 +226,7 @@ def build_prepare_chain(
                 [t.content for t in reversed(x["history"]) if t.role == "user"],
             )
             if work is not None:
-                passages = with_strategy(passages, result)
+                passages = for_work(passages, result)
             profile = profile_block(_bounded(x["profile"].describe(), PROFILE_PROMPT_CHARS))
             question = user_block(x["question"])
             fitted, history = fit(

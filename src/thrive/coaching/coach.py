@@ -25,7 +25,7 @@ from thrive.coaching.output_guard import OutputGuard, urls_in
 from thrive.coaching.tools import ActionPlan, ExposureScorer, NicheSuggestions, SkillExposure
 from thrive.coaching.tools import build_plan as _build_plan
 from thrive.coaching.tools import suggest_niches as _suggest_niches
-from thrive.coaching.work import work_in
+from thrive.coaching.work import named_part, work_in
 from thrive.knowledge import tuned
 from thrive.knowledge.corpus import Section
 from thrive.knowledge.guide import Guide, load_guide, read_sections
@@ -221,7 +221,7 @@ class Coach:
             score=exposure.score,
             level=exposure.level,
             threats=[(sid, guide.title(sid)) for sid in exposure.threats],
-            named_in_guide=guide.names(work),
+            named_in_guide=guide.names(named_part(work)),
         )
 
     def search(

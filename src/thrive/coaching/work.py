@@ -38,7 +38,9 @@ _ACTIVITY = re.compile(
 _NOT_WORK = re.compile(
     r"^(?:(?:bit|little|tad|lot)\b.*|freelancer|beginner|newbie|student|parent|mum|mom|dad|"
     r"person|human|few|way|thing|something|anything|it|that|this|sure|worried|good|"
-    r"client|customer|buyer)$",
+    r"client|customer|buyer|"
+    # adverbs that end a sentence: "the generic articles I do now"
+    r"now|today|nowadays|currently|already|too|also|anymore|lately|again|well|here|there)$",
     re.I,
 )
 # Words just before a match that make it a question or a supposition, not the person's
@@ -83,6 +85,14 @@ def _stated_work(text: str) -> str | None:
             # "I edit wedding videos" -> "editing wedding videos"; a bare noun stays as it is
             return f"{_GERUND.get(verb, verb)} {work}".strip() if verb else work
     return None
+
+
+def named_part(work: str) -> str:
+    """The work without the verb `work_in` put in front of what the person makes ("selling
+    blog posts" -> "blog posts"): whether the guide names the work depends on what is made
+    (the guide names blog posts, not selling)."""
+    verb, _, made = work.partition(" ")
+    return made if made and verb.lower() in _GERUND.values() else work
 
 
 def _asked(text: str, match: re.Match[str]) -> bool:

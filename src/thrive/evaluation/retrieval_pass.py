@@ -30,8 +30,8 @@ def add_retrieval(records: list[dict[str, Any]], cases: Sequence[Case], k: int) 
     if not gold:
         return
     by_id = {r["id"]: r for r in records}
-    # The search's top k: a strategy the chain adds after them for an answer about someone's
-    # work (chain.with_strategy) is not part of the ranking measured.
+    # The search's top k: a strategy or step the chain adds after them for an answer about
+    # someone's work (chain.for_work) is not part of the ranking measured.
     rankings = {qid: by_id[qid].get("retrieved", [])[:k] for qid in gold}
     measures = {**summary_measures(5), **summary_measures(k)}
     for qid, values in per_query(rankings, gold, measures).items():

@@ -83,7 +83,10 @@ LEXICAL_WEIGHT = 0.3  # BM25 only nudges: on paraphrased questions it mostly add
 # them text chunks, one per section: a cut below that would drop a section's text signal);
 # on a large corpus the sections past these hits are scored as just after the last one.
 RANKER_HITS = 1000
-RESERVE = 5  # sections ranked after the k hits, kept in SearchResult.reserve
+# Sections ranked after the k hits, kept in SearchResult.reserve: with the bundled guide's
+# 21 sections and k=5, all the rest, so an answer about someone's work always finds the
+# best-ranked strategy and action step it needs (chain.for_work).
+RESERVE = 16
 
 
 @dataclass(frozen=True)
@@ -423,22 +426,24 @@ class GuideSearcher:
         sections, rows = self._features(signals)
         scores = self.ranker.score(sections, rows)
         order = sorted(range(len(sections)), key=lambda i: (-scores[i], sections[i]))[:k]
-        question_run = signals.dense[0]
+        # Per section, in one pass over the question's run: its text chunk closest to the
+        # question (the one shown) and its best similarity of any kind.
+        closest: dict[str, tuple[float, int]] = {}
+        reached: dict[str, float] = {}
+        for p, sim in signals.dense[0].items():
+            section = self._table.section_ids[p]
+            reached[section] = max(reached.get(section, sim), sim)
+            if self.granularity[p] == "chunk" and sim > closest.get(section, (-2.0, p))[0]:
+                closest[section] = (sim, p)
         hits = []
         for i in order:
             section = sections[i]
             # Shown: the section's text chunk closest to the question (else its first).
-            texts = [
-                p
-                for p in question_run
-                if self._table.section_ids[p] == section and self.granularity[p] == "chunk"
-            ]
-            shown = max(texts, key=question_run.__getitem__) if texts else None
-            position = shown if shown is not None else self.section_chunk.get(section)
+            position = closest[section][1] if section in closest else None
+            position = position if position is not None else self.section_chunk.get(section)
             if position is None:
                 continue
-            reached = [s for p, s in question_run.items() if self._table.section_ids[p] == section]
-            hits.append(Hit(self.chunks[position], float(scores[i]), max(reached, default=0.0)))
+            hits.append(Hit(self.chunks[position], float(scores[i]), reached.get(section, 0.0)))
         return hits
 
     def key_classifier(self) -> ranking.KeyClassifier:

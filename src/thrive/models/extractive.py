@@ -139,8 +139,9 @@ def compose(request: AnswerRequest) -> str:
             parts.append("**Your next steps**\n" + "\n".join(f"- {line}" for line in steps))
             return "\n\n".join(parts)
     step = [line for line in map(_step, actions[:1]) if line]
-    if not step and by_kind.get("strategy"):
-        # No action step was retrieved: the best concrete example of a strategy stands in.
+    if not step and by_kind.get("strategy") and not unnamed_work:
+        # No action step was retrieved: the best concrete example of a strategy stands in
+        # (not for work the guide does not name: its examples are about other work).
         examples = [
             s
             for p in by_kind["strategy"]
