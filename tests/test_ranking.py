@@ -321,6 +321,8 @@ def test_the_key_classifier_is_fitted_once_per_set_of_keys(tmp_path, monkeypatch
     # Other keys, other weights; damaged weights are fitted again and replaced.
     other = ranking.KeyClassifier(vectors[:-3], labels[:-3], cache_dir=tmp_path)
     assert other.weights_file != first.weights_file
+    looser = ranking.KeyClassifier(vectors, labels, cache_dir=tmp_path, c=ranking.C_KEYS / 10)
+    assert looser.weights_file != first.weights_file  # another C, other weights
     first.weights_file.write_bytes(b"not an npz")
     repaired = ranking.KeyClassifier(vectors, labels, cache_dir=tmp_path)
     assert repaired.log_proba(question) == first.log_proba(question)
@@ -348,3 +350,21 @@ def test_the_tuned_key_classifier_has_its_own_columns_and_the_bundled_one_stands
     # Without a tuned encoder the bundled classifier's columns are repeated.
     _, alone = ranking.features(replace(signals, tuned_key_class=()), *of)
     np.testing.assert_array_equal(alone[:, tuned], alone[:, bundled])
+
+
+def test_the_searcher_reads_the_question_with_both_key_classifiers(searcher):
+    from thrive.base import embeddings
+    from thrive.knowledge import tuned
+
+    assert searcher.tuned_keys() is not None, "the test store's ingest tunes the encoder"
+    questions = [q for q, _ in OWN_WORDS]
+    signals = searcher.signals(questions, embeddings.encode(questions), [{}], [[]])
+    # The second classifier is fed the tuned encoder's vectors of the question, not the
+    # bundled model's.
+    folder = searcher.tuned_keys()[0]
+    classifier = searcher.tuned_key_classifier()
+    assert classifier is not None
+    assert signals.tuned_key_class == classifier.log_proba(tuned.encode(folder, questions))
+    assert signals.tuned_key_class != signals.key_class
+    for (question, section), probs in zip(OWN_WORDS, signals.tuned_key_class, strict=True):
+        assert section in sorted(probs, key=probs.__getitem__)[-3:], question

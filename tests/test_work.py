@@ -23,6 +23,7 @@ from thrive.knowledge.retrieval import Hit, SearchResult
         ("I'm an illustrator doing children's book art. Am I doomed?", "illustrator"),
         ("I do bookkeeping for small businesses. What should I do this month?", "bookkeeping"),
         ("If I'm a translator, should I worry?", "translator"),
+        ("I do data entry already. Is that a dead end?", "data entry"),  # not "... already"
     ],
 )
 def test_the_work_a_question_names_is_found(question, work):
@@ -31,10 +32,14 @@ def test_the_work_a_question_names_is_found(question, work):
 
 def test_whether_the_guide_names_the_work_depends_on_what_is_made_not_the_verb(coach):
     guide = coach.guide
-    assert guide.names(named_part("selling blog posts"))  # the guide names blog posts
-    assert not guide.names(named_part("editing wedding videos"))
-    assert not guide.names(named_part("translator"))
-    assert named_part("tutoring") == "tutoring"  # a bare verb is the work itself
+    assert guide.names(named_part("selling blog posts", Profile()))  # the guide names blog posts
+    assert not guide.names(named_part("editing wedding videos", Profile()))
+    assert not guide.names(named_part("translator", Profile()))
+    assert named_part("tutoring", Profile()) == "tutoring"  # a bare verb is the work itself
+    # The profile's own wording is kept whole.
+    assert named_part("managing editor", Profile(occupation="managing editor")) == (
+        "managing editor"
+    )
 
 
 def test_without_work_in_the_question_the_profile_speaks():
@@ -123,6 +128,7 @@ def test_the_reserve_adds_a_strategy_and_a_step_only_where_none_was_retrieved(co
     assert ids(hits("action-1", "threat-1"), reserve) == ["action-1", "threat-1", "strategy-3"]
     assert ids(hits("action-1", "strategy-2"), reserve) == ["action-1", "strategy-2"]
     assert ids(hits("threat-1"), hits("threat-2")) == ["threat-1"]  # nothing to add
+    assert ids(hits("threat-1"), []) == ["threat-1"]  # an empty reserve adds nothing
 
 
 def test_the_next_step_for_work_the_guide_does_not_name_is_one_of_its_action_steps(coach):
@@ -133,6 +139,9 @@ def test_the_next_step_for_work_the_guide_does_not_name_is_one_of_its_action_ste
     step = answer.text.split("**Your next step this month**\n- ")[1].split("\n")[0]
     assert re.search(r"\[action-\d\]$", step), answer.text
     assert {c.section_id for c in answer.citations} <= set(answer.retrieved)
+    # This question's top five hold no action step: the step came from the reserve.
+    assert not any(s.startswith("action-") for s in answer.retrieved[:5])
+    assert answer.retrieved[5].startswith("action-")
 
 
 def test_without_named_work_no_strategy_is_added(coach):

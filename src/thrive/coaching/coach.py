@@ -221,7 +221,7 @@ class Coach:
             score=exposure.score,
             level=exposure.level,
             threats=[(sid, guide.title(sid)) for sid in exposure.threats],
-            named_in_guide=guide.names(named_part(work)),
+            named_in_guide=guide.names(named_part(work, profile)),
         )
 
     def search(

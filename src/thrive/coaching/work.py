@@ -38,11 +38,13 @@ _ACTIVITY = re.compile(
 _NOT_WORK = re.compile(
     r"^(?:(?:bit|little|tad|lot)\b.*|freelancer|beginner|newbie|student|parent|mum|mom|dad|"
     r"person|human|few|way|thing|something|anything|it|that|this|sure|worried|good|"
-    r"client|customer|buyer|"
-    # adverbs that end a sentence: "the generic articles I do now"
-    r"now|today|nowadays|currently|already|too|also|anymore|lately|again|well|here|there)$",
+    r"client|customer|buyer)$",
     re.I,
 )
+# Adverbs that end a sentence, not part of the work: "I do data entry already", "the
+# generic articles I do now".
+_ADVERBS = r"now|today|nowadays|currently|already|too|also|anymore|lately|again|well|here|there"
+_TRAILING_ADVERB = re.compile(rf"(?:^|\s+)(?:{_ADVERBS})$", re.I)
 # Words just before a match that make it a question or a supposition, not the person's
 # work: "what should I do this month?", "what do I do first?", "pretend I'm a client".
 _NOT_A_STATEMENT = re.compile(
@@ -54,6 +56,8 @@ _NOT_A_STATEMENT = re.compile(
 
 def _clean(work: str) -> str:
     work = " ".join(work.split()).strip(" -/&+")
+    while _TRAILING_ADVERB.search(work):
+        work = _TRAILING_ADVERB.sub("", work)
     return re.sub(r"^(?:the|my|some|a|an)\s+", "", work, flags=re.I)
 
 
@@ -87,10 +91,13 @@ def _stated_work(text: str) -> str | None:
     return None
 
 
-def named_part(work: str) -> str:
-    """The work without the verb `work_in` put in front of what the person makes ("selling
-    blog posts" -> "blog posts"): whether the guide names the work depends on what is made
-    (the guide names blog posts, not selling)."""
+def named_part(work: str, profile: Profile) -> str:
+    """The work without the verb `work_in` put in front of what a sentence says the person
+    makes ("I sell blog posts" -> "selling blog posts" -> "blog posts"): whether the guide
+    names the work depends on what is made (it names blog posts, not selling). The
+    profile's own wording ("managing editor") is kept whole."""
+    if work in (profile.occupation, *profile.work()):
+        return work
     verb, _, made = work.partition(" ")
     return made if made and verb.lower() in _GERUND.values() else work
 

@@ -83,9 +83,9 @@ LEXICAL_WEIGHT = 0.3  # BM25 only nudges: on paraphrased questions it mostly add
 # them text chunks, one per section: a cut below that would drop a section's text signal);
 # on a large corpus the sections past these hits are scored as just after the last one.
 RANKER_HITS = 1000
-# Sections ranked after the k hits, kept in SearchResult.reserve: with the bundled guide's
-# 21 sections and k=5, all the rest, so an answer about someone's work always finds the
-# best-ranked strategy and action step it needs (chain.for_work).
+# Sections ranked after the k hits, kept in SearchResult.reserve: for the bundled guide's 21
+# sections at the default k=5, all the rest, so an answer about someone's work finds the
+# best-ranked strategy and action step it lacks (chain.for_work).
 RESERVE = 16
 
 
