@@ -439,8 +439,9 @@ class GuideSearcher:
         for i in order:
             section = sections[i]
             # Shown: the section's text chunk closest to the question (else its first).
-            position = closest[section][1] if section in closest else None
-            position = position if position is not None else self.section_chunk.get(section)
+            position = (
+                closest[section][1] if section in closest else self.section_chunk.get(section)
+            )
             if position is None:
                 continue
             hits.append(Hit(self.chunks[position], float(scores[i]), reached.get(section, 0.0)))
