@@ -27,7 +27,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -65,6 +65,7 @@ C_KEYS = 10.0
 # regularised fit is overconfident.
 C_TUNED_KEYS = 1.0
 log = logging.getLogger(__name__)
+Run = TypeVar("Run")  # one run's findings: a map of similarities, or a ranked list
 RRF_K = 10  # the lexical signal is 1 / (RRF_K + rank), K as in retrieval.py (set on dev)
 
 
@@ -172,8 +173,8 @@ def features(
     the median class score: it must compete on what it says, not lose for what it lacks."""
     kinds_of = kinds_of or {}
     keyed = {s for s, kinds in kinds_of.items() if "question" in kinds}
-    runs = [*signals.dense, *([signals.dense[0]] * (2 - len(signals.dense)))]
-    lexical = [*signals.lexical, *([signals.lexical[0]] * (2 - len(signals.lexical)))]
+    runs = _two(signals.dense)
+    lexical = _two(signals.lexical)
     key_class = _two(signals.key_class)
     tuned_key_class = _two(signals.tuned_key_class or signals.key_class)
     candidates = sorted(
@@ -185,7 +186,7 @@ def features(
     # columns stand in.
     tuned = dense[:, TUNED_FALLBACK].copy()
     if signals.tuned:
-        tuned_runs = [*signals.tuned, *([signals.tuned[0]] * (2 - len(signals.tuned)))]
+        tuned_runs = _two(signals.tuned)
         for j, run in enumerate(tuned_runs):
             found: dict[str, list[float]] = {}
             for p, sim in run.items():
@@ -210,7 +211,7 @@ def features(
     return candidates, np.hstack([dense, rel, tuned, tuned_rel, bm25, classes])
 
 
-def _two(runs: Sequence[Mapping[str, float]]) -> list[Mapping[str, float]]:
+def _two(runs: Sequence[Run]) -> list[Run]:
     """The question's run and the question + profile run (the question's again without one)."""
     return [*runs, *([runs[0]] * (2 - len(runs)))]
 
