@@ -79,3 +79,45 @@ def test_the_real_model_answers_a_prompt_bigger_than_its_context(
     assert prepared.passages[0].section_id in messages[0][1]  # so does the best passage
     answer = coach.ask(QUESTION, history=HISTORY)
     assert answer.backend == "openai-compatible:gemma3-270m" and answer.text
+
+
+def test_passages_to_keep_go_only_after_every_other_but_the_best() -> None:
+    passages = [passage(i, 300) for i in range(1, 8)]
+    step = Passage("action-1", "Action step 1", "action", " ".join(["step"] * 20))
+    kept, _ = fit(
+        [*passages, step],
+        [],
+        fixed_tokens=400,
+        context_tokens=1800,
+        answer_tokens=256,
+        keep=[step],
+    )
+    assert kept[0] == passages[0] and kept[-1] == step  # the best first, the step still last
+    assert 1 < len(kept) < 8 and kept[:-1] == passages[: len(kept) - 1]
+    # With room for the best passage alone, it is all that stays, cut to fit.
+    (kept,), _ = fit(
+        [passages[0], step],
+        [],
+        fixed_tokens=400,
+        context_tokens=1024,
+        answer_tokens=256,
+        keep=[step],
+    )
+    assert kept.section_id == "strategy-1" and kept.text.endswith("…")
+
+
+def test_a_small_context_keeps_the_next_step_added_for_the_persons_work(
+    guide_settings: Settings,
+) -> None:
+    # The bookkeeper's top five hold no action step; the one added from the reserve is what
+    # the answer ends on, so a small model's context drops the other passages before it.
+    small = guide_settings.model_copy(
+        update={"llm": "extractive", "context_tokens": 1024, "max_answer_tokens": 128}
+    )
+    prepared = Coach(small).prepare("I'm a bookkeeper. Is AI coming for my clients?")
+    assert prepared.request is not None
+    step = prepared.passages[-1].section_id
+    assert step.startswith("action-") and len(prepared.passages) == 6
+    context = prepared.request.messages[0][1]
+    assert f'id="{step}"' in context and f'id="{prepared.passages[0].section_id}"' in context
+    assert context.count("<passage ") < 6  # the others made room

@@ -225,8 +225,10 @@ def build_prepare_chain(
                 x["profile"],
                 [t.content for t in reversed(x["history"]) if t.role == "user"],
             )
+            added: list[Passage] = []
             if work is not None:
-                passages = for_work(passages, result)
+                added = for_work(passages, result)[len(passages) :]
+                passages = passages + added
             profile = profile_block(_bounded(x["profile"].describe(), PROFILE_PROMPT_CHARS))
             question = user_block(x["question"])
             fitted, history = fit(
@@ -235,6 +237,7 @@ def build_prepare_chain(
                 fixed_tokens=sum(map(approx_tokens, (system_prompt(), profile, question))),
                 context_tokens=context_tokens,
                 answer_tokens=max_tokens,
+                keep=added,  # what the answer about the work ends on: its next step
             )
             prompt = PROMPT.invoke(
                 {

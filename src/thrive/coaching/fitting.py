@@ -9,6 +9,7 @@ tail of the last passage kept. The best passage and the question always stay.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from thrive.base.schema import Passage, Turn
@@ -33,9 +34,11 @@ def fit(
     fixed_tokens: int,
     context_tokens: int,
     answer_tokens: int,
+    keep: Sequence[Passage] = (),
 ) -> tuple[list[Passage], list[Turn]]:
     """The passages and history that fit beside `fixed_tokens` (system prompt, profile and
-    question) and the answer's own `answer_tokens` in `context_tokens`."""
+    question) and the answer's own `answer_tokens` in `context_tokens`, in their order;
+    those in `keep` are trimmed only once no other passage but the best is left."""
     budget = context_tokens - answer_tokens - fixed_tokens
     kept_history = list(history)
 
@@ -45,17 +48,25 @@ def fit(
     def passages_cost(ps: list[Passage]) -> int:
         return sum(approx_tokens(p.text) + approx_tokens(p.title) + MESSAGE_OVERHEAD for p in ps)
 
+    def next_to_trim() -> int:
+        """The lowest-ranked passage but the best, one outside `keep` while there is one."""
+        others = [i for i in range(1, len(kept)) if kept[i] not in keep]
+        return (others or [len(kept) - 1])[-1]
+
     kept = list(passages)
     while kept_history and history_cost() + passages_cost(kept[:1]) > budget:
         kept_history.pop(0)  # oldest first
     while len(kept) > 1 and history_cost() + passages_cost(kept) > budget:
-        kept.pop()  # lowest-ranked first
-    room = budget - history_cost() - passages_cost(kept[:-1]) if kept else 0
-    if kept and approx_tokens(kept[-1].text) + MESSAGE_OVERHEAD > room:
-        last = kept[-1]
+        kept.pop(next_to_trim())
+    if not kept:
+        return kept, kept_history
+    cut = next_to_trim() if len(kept) > 1 else 0
+    room = budget - history_cost() - passages_cost(kept[:cut] + kept[cut + 1 :])
+    if approx_tokens(kept[cut].text) + MESSAGE_OVERHEAD > room:
+        last = kept[cut]
         keep_bytes = max(room - MESSAGE_OVERHEAD - approx_tokens(last.title), 0) * BYTES_PER_TOKEN
         text = last.text.encode("utf-8")[:keep_bytes].decode("utf-8", "ignore")
         # Sentences the text no longer holds are dropped too, for backends that read them.
         sentences = tuple(s for s in last.sentences if s.text in text)
-        kept[-1] = replace(last, text=text.rsplit(" ", 1)[0] + " …", sentences=sentences)
+        kept[cut] = replace(last, text=text.rsplit(" ", 1)[0] + " …", sentences=sentences)
     return kept, kept_history
