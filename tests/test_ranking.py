@@ -368,3 +368,24 @@ def test_the_searcher_reads_the_question_with_both_key_classifiers(searcher):
     assert signals.tuned_key_class != signals.key_class
     for (question, section), probs in zip(OWN_WORDS, signals.tuned_key_class, strict=True):
         assert section in sorted(probs, key=probs.__getitem__)[-3:], question
+
+
+def test_two_first_questions_at_once_build_each_key_classifier_once(guide_settings, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    built = []
+    original = ranking.KeyClassifier.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(kwargs.get("c", ranking.C_KEYS))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ranking.KeyClassifier, "__init__", counted)
+    monkeypatch.setattr(GuideSearcher, "_cache", {})  # a searcher of its own, fitted anew
+    fresh = GuideSearcher.open(guide_settings)
+    with ThreadPoolExecutor(4) as pool:
+        bundled = list(pool.map(lambda _: fresh.key_classifier(), range(4)))
+        tuned = list(pool.map(lambda _: fresh.tuned_key_classifier(), range(4)))
+    assert all(c is bundled[0] for c in bundled) and all(c is tuned[0] for c in tuned)
+    assert built.count(ranking.C_KEYS) == 1
+    assert built.count(ranking.C_TUNED_KEYS) == (tuned[0] is not None)

@@ -168,6 +168,7 @@ class GuideSearcher:
         self.ranker = ranking.load_model()
         self._key_classifier: ranking.KeyClassifier | None = None
         self._tuned_key_classifier: ranking.KeyClassifier | None = None
+        self._classifier_lock = threading.Lock()  # two first questions at once fit it once
         self._tuned: tuple[Path, list[int], np.ndarray] | None = None
         self._tuned_read = False  # read once per searcher, at its first question
         self._tuned_lock = threading.Lock()  # two first questions at once read it once
@@ -449,23 +450,24 @@ class GuideSearcher:
 
     def key_classifier(self) -> ranking.KeyClassifier:
         """Fitted once per searcher from the stored vectors of the question keys."""
-        if self._key_classifier is None:
-            ids = [
-                cid
-                for cid, g in zip(self._table.ids, self.granularity, strict=True)
-                if g == "question"
-            ]
-            if ids:
-                with self._translated():
-                    got = self.collection.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
-                # In id order: the same index gives the same rows, so its kept weights are found.
-                order = sorted(range(len(got["ids"])), key=got["ids"].__getitem__)
-                vectors = np.asarray(got["embeddings"], dtype=np.float32)[order]
-                labels = [self._table.section_ids[self.position[got["ids"][j]]] for j in order]
-            else:
-                vectors, labels = np.zeros((0, 1), dtype=np.float32), []
-            self._key_classifier = ranking.KeyClassifier(vectors, labels)
-        return self._key_classifier
+        with self._classifier_lock:
+            if self._key_classifier is None:
+                ids = [
+                    cid
+                    for cid, g in zip(self._table.ids, self.granularity, strict=True)
+                    if g == "question"
+                ]
+                if ids:
+                    with self._translated():
+                        got = self.collection.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
+                    # In id order: the same index gives the same rows, so its kept weights are found.
+                    order = sorted(range(len(got["ids"])), key=got["ids"].__getitem__)
+                    vectors = np.asarray(got["embeddings"], dtype=np.float32)[order]
+                    labels = [self._table.section_ids[self.position[got["ids"][j]]] for j in order]
+                else:
+                    vectors, labels = np.zeros((0, 1), dtype=np.float32), []
+                self._key_classifier = ranking.KeyClassifier(vectors, labels)
+            return self._key_classifier
 
     def tuned_key_classifier(self) -> ranking.KeyClassifier | None:
         """The same classifier over the tuned encoder's key vectors (None without a tuned
@@ -473,13 +475,14 @@ class GuideSearcher:
         found = self.tuned_keys()
         if found is None:
             return None
-        if self._tuned_key_classifier is None:
-            _, positions, vectors = found
-            labels = [self._table.section_ids[p] for p in positions]
-            self._tuned_key_classifier = ranking.KeyClassifier(
-                vectors, labels, c=ranking.C_TUNED_KEYS
-            )
-        return self._tuned_key_classifier
+        with self._classifier_lock:
+            if self._tuned_key_classifier is None:
+                _, positions, vectors = found
+                labels = [self._table.section_ids[p] for p in positions]
+                self._tuned_key_classifier = ranking.KeyClassifier(
+                    vectors, labels, c=ranking.C_TUNED_KEYS
+                )
+            return self._tuned_key_classifier
 
     def _shown(self, position: int) -> StoredChunk:
         chunk = self.chunks[position]
