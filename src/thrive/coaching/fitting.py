@@ -58,15 +58,12 @@ def fit(
         kept_history.pop(0)  # oldest first
     while len(kept) > 1 and history_cost() + passages_cost(kept) > budget:
         kept.pop(next_to_trim())
-    if not kept:
-        return kept, kept_history
-    cut = next_to_trim() if len(kept) > 1 else 0
-    room = budget - history_cost() - passages_cost(kept[:cut] + kept[cut + 1 :])
-    if approx_tokens(kept[cut].text) + MESSAGE_OVERHEAD > room:
-        last = kept[cut]
+    room = budget - history_cost() - passages_cost(kept[:-1]) if kept else 0
+    if kept and approx_tokens(kept[-1].text) + MESSAGE_OVERHEAD > room:
+        last = kept[-1]
         keep_bytes = max(room - MESSAGE_OVERHEAD - approx_tokens(last.title), 0) * BYTES_PER_TOKEN
         text = last.text.encode("utf-8")[:keep_bytes].decode("utf-8", "ignore")
         # Sentences the text no longer holds are dropped too, for backends that read them.
         sentences = tuple(s for s in last.sentences if s.text in text)
-        kept[cut] = replace(last, text=text.rsplit(" ", 1)[0] + " …", sentences=sentences)
+        kept[-1] = replace(last, text=text.rsplit(" ", 1)[0] + " …", sentences=sentences)
     return kept, kept_history
