@@ -371,6 +371,8 @@ def test_the_searcher_reads_the_question_with_both_key_classifiers(searcher):
 
 
 def test_two_first_questions_at_once_build_each_key_classifier_once(guide_settings, monkeypatch):
+    import threading
+    import time
     from concurrent.futures import ThreadPoolExecutor
 
     built = []
@@ -378,14 +380,21 @@ def test_two_first_questions_at_once_build_each_key_classifier_once(guide_settin
 
     def counted(self, *args, **kwargs):
         built.append(kwargs.get("c", ranking.C_KEYS))
+        time.sleep(0.1)  # a slow first fit: the other questions arrive meanwhile
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(ranking.KeyClassifier, "__init__", counted)
     monkeypatch.setattr(GuideSearcher, "_cache", {})  # a searcher of its own, fitted anew
     fresh = GuideSearcher.open(guide_settings)
-    with ThreadPoolExecutor(4) as pool:
-        bundled = list(pool.map(lambda _: fresh.key_classifier(), range(4)))
-        tuned = list(pool.map(lambda _: fresh.tuned_key_classifier(), range(4)))
+    together = threading.Barrier(8)
+
+    def first_question(i):
+        together.wait()  # all eight at once, half of them for each classifier
+        return fresh.key_classifier() if i % 2 else fresh.tuned_key_classifier()
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(first_question, range(8)))
+    bundled, tuned = got[1::2], got[::2]
+    assert tuned[0] is not None, "the test index has a tuned encoder"
     assert all(c is bundled[0] for c in bundled) and all(c is tuned[0] for c in tuned)
-    assert built.count(ranking.C_KEYS) == 1
-    assert built.count(ranking.C_TUNED_KEYS) == (tuned[0] is not None)
+    assert built.count(ranking.C_KEYS) == 1 and built.count(ranking.C_TUNED_KEYS) == 1

@@ -120,7 +120,8 @@ def test_the_reserve_adds_a_strategy_and_a_step_only_where_none_was_retrieved(co
 
     def ids(hits, reserve):
         result = SearchResult(hits, 0.5, True, None, reserve)
-        return [p.section_id for p in for_work(unique_passages(result.hits), result)]
+        top = unique_passages(result.hits)
+        return [p.section_id for p in top + for_work(top, result)]
 
     reserve = hits("threat-2", "action-2", "strategy-3", "strategy-1", "action-4")
     # Each missing kind once, its best-ranked reserve section, in the reserve's order.

@@ -1,6 +1,7 @@
 """The prompt fits the model's context: with every passage of the guide retrieved and a long
 history, the real llama.cpp server (4,096 tokens) still answers, and what is trimmed is the
-oldest history and the lowest-ranked passages, never the question or the best passage."""
+oldest history and the lowest-ranked passages, then those the chain keeps for the person's
+work, never the question or the best passage."""
 
 from __future__ import annotations
 
@@ -94,7 +95,18 @@ def test_passages_to_keep_go_only_after_every_other_but_the_best() -> None:
     )
     assert kept[0] == passages[0] and kept[-1] == step  # the best first, the step still last
     assert 1 < len(kept) < 8 and kept[:-1] == passages[: len(kept) - 1]
-    # With room for the best passage alone, it is all that stays, cut to fit.
+    # Room for the best and one more: of the kept ones, the last of `keep` goes first.
+    strategy = passage(9, 60)
+    kept, _ = fit(
+        [passages[0], strategy, step],
+        [],
+        fixed_tokens=400,
+        context_tokens=1256,  # 600 for passages: the best (513) and the step (47), not both
+        answer_tokens=256,
+        keep=[step, strategy],
+    )
+    assert kept == [passages[0], step]
+    # No room even for the best passage: the step goes too, and the best is cut.
     (kept,), _ = fit(
         [passages[0], step],
         [],
@@ -104,6 +116,7 @@ def test_passages_to_keep_go_only_after_every_other_but_the_best() -> None:
         keep=[step],
     )
     assert kept.section_id == "strategy-1" and kept.text.endswith("…")
+    assert approx_tokens(kept.text) + approx_tokens(kept.title) + 8 <= 1024 - 256 - 400
 
 
 def test_a_small_context_keeps_the_next_step_added_for_the_persons_work(

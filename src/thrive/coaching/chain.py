@@ -171,18 +171,16 @@ FOR_WORK = ("strategy", "action")
 
 
 def for_work(passages: list[Passage], result: SearchResult) -> list[Passage]:
-    """`passages`, plus the best-ranked strategy and action step of the search's reserve for
-    each of the two kinds they hold none of: an answer about someone's work tells them what
-    to do about it and what to do first, and a question such as "What should I do this
-    month?" can rank only action steps and threats first, "Am I at risk?" only threats."""
+    """What to add to `passages`: the best-ranked strategy and action step of the search's
+    reserve, for each of the two kinds they hold none of, in the reserve's order. An answer
+    about someone's work tells them what to do about it and what to do first, and a question
+    such as "What should I do this month?" can rank only action steps and threats first,
+    "Am I at risk?" only threats."""
     missing = {kind for kind in FOR_WORK if not any(p.kind == kind for p in passages)}
-    added = []
+    best: dict[str, Hit] = {}  # each kind's first hit, in the reserve's order
     for hit in result.reserve:
-        kind = hit.passage().kind
-        if kind in missing:
-            added.append(hit)
-            missing.discard(kind)
-    return passages + unique_passages(added)
+        best.setdefault(hit.passage().kind, hit)
+    return unique_passages([hit for kind, hit in best.items() if kind in missing])
 
 
 def build_prepare_chain(
@@ -225,10 +223,8 @@ def build_prepare_chain(
                 x["profile"],
                 [t.content for t in reversed(x["history"]) if t.role == "user"],
             )
-            added: list[Passage] = []
-            if work is not None:
-                added = for_work(passages, result)[len(passages) :]
-                passages = passages + added
+            added = for_work(passages, result) if work is not None else []
+            passages = passages + added
             profile = profile_block(_bounded(x["profile"].describe(), PROFILE_PROMPT_CHARS))
             question = user_block(x["question"])
             fitted, history = fit(
@@ -237,7 +233,8 @@ def build_prepare_chain(
                 fixed_tokens=sum(map(approx_tokens, (system_prompt(), profile, question))),
                 context_tokens=context_tokens,
                 answer_tokens=max_tokens,
-                keep=added,  # what the answer about the work ends on: its next step
+                # What the answer about the work ends on; its next step is the last to go.
+                keep=sorted(added, key=lambda p: p.kind != "action"),
             )
             prompt = PROMPT.invoke(
                 {

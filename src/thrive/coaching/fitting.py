@@ -38,7 +38,8 @@ def fit(
 ) -> tuple[list[Passage], list[Turn]]:
     """The passages and history that fit beside `fixed_tokens` (system prompt, profile and
     question) and the answer's own `answer_tokens` in `context_tokens`, in their order;
-    those in `keep` are trimmed only once no other passage but the best is left."""
+    those in `keep` are trimmed only once no other passage but the best is left, the last
+    of `keep` first."""
     budget = context_tokens - answer_tokens - fixed_tokens
     kept_history = list(history)
 
@@ -48,20 +49,29 @@ def fit(
     def passages_cost(ps: list[Passage]) -> int:
         return sum(approx_tokens(p.text) + approx_tokens(p.title) + MESSAGE_OVERHEAD for p in ps)
 
-    def next_to_trim() -> int:
-        """The lowest-ranked passage but the best, one outside `keep` while there is one."""
-        others = [i for i in range(1, len(kept)) if kept[i] not in keep]
-        return (others or [len(kept) - 1])[-1]
-
     kept = list(passages)
+
+    def next_to_trim() -> int:
+        """The lowest-ranked passage but the best outside `keep`; once there is none, the
+        one latest in `keep`."""
+        others = [i for i in range(1, len(kept)) if kept[i] not in keep]
+        if others:
+            return others[-1]
+        return max(range(1, len(kept)), key=lambda i: list(keep).index(kept[i]))
+
     while kept_history and history_cost() + passages_cost(kept[:1]) > budget:
         kept_history.pop(0)  # oldest first
     while len(kept) > 1 and history_cost() + passages_cost(kept) > budget:
         kept.pop(next_to_trim())
     room = budget - history_cost() - passages_cost(kept[:-1]) if kept else 0
-    if kept and approx_tokens(kept[-1].text) + MESSAGE_OVERHEAD > room:
+    if (
+        kept
+        and approx_tokens(kept[-1].text) + approx_tokens(kept[-1].title) + MESSAGE_OVERHEAD > room
+    ):
         last = kept[-1]
-        keep_bytes = max(room - MESSAGE_OVERHEAD - approx_tokens(last.title), 0) * BYTES_PER_TOKEN
+        # Room for the title and the " …" that marks the cut, too.
+        spare = room - MESSAGE_OVERHEAD - approx_tokens(last.title) - approx_tokens(" …")
+        keep_bytes = max(spare, 0) * BYTES_PER_TOKEN
         text = last.text.encode("utf-8")[:keep_bytes].decode("utf-8", "ignore")
         # Sentences the text no longer holds are dropped too, for backends that read them.
         sentences = tuple(s for s in last.sentences if s.text in text)

@@ -168,7 +168,7 @@ class GuideSearcher:
         self.ranker = ranking.load_model()
         self._key_classifier: ranking.KeyClassifier | None = None
         self._tuned_key_classifier: ranking.KeyClassifier | None = None
-        self._classifier_lock = threading.Lock()  # two first questions at once fit it once
+        self._classifier_lock = threading.Lock()  # first questions at once build each once
         self._tuned: tuple[Path, list[int], np.ndarray] | None = None
         self._tuned_read = False  # read once per searcher, at its first question
         self._tuned_lock = threading.Lock()  # two first questions at once read it once
