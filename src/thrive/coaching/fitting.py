@@ -3,8 +3,10 @@
 `top_k` may be 50 and a chunk 2,000 words, while a small local model has 4,096 tokens: sent
 whole, such a prompt fails ("exceeds context window") or is cut by the server from the
 front, losing the instructions. So the chain trims before sending: the oldest history first
-(the newest turns carry the follow-up's meaning), then the lowest-ranked passages, then the
-tail of the last passage kept. The best passage and the question always stay.
+(the newest turns carry the follow-up's meaning), then the lowest-ranked passages, then
+those the chain asks to keep (the strategy and step added for the person's work, the step
+last), then the tail of the best passage, the only one ever cut. The best passage and the
+question always stay.
 """
 
 from __future__ import annotations
